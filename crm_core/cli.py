@@ -1,0 +1,146 @@
+"""The command line: `python -m crm_core SUBCOMMAND …`.
+
+Subcommand names and their JSON output are a contract other tools rely on.
+Every subcommand takes `--db PATH` (default `$CRM_DB` or `data/crm.duckdb`)
+and `--lang pt_BR|en` for messages; those that print results take `--json`.
+Exit codes: 0 done, 2 refused (bad input, nothing changed), 3 store busy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from crm_core import store
+from crm_core.errors import StoreBusyError, VinculoError
+
+Handler = Callable[[argparse.Namespace], int]
+EXIT_OK, EXIT_REFUSED, EXIT_BUSY = 0, 2, 3
+
+
+def _print(args: argparse.Namespace, payload: Any, text: str | None = None) -> None:
+    if getattr(args, "json", False) or text is None:
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    with store.connect(args.db) as con:
+        version = store.schema_version(con)
+    _print(
+        args,
+        {"db": str(store.db_path(args.db)), "schema_version": version},
+        f"store ready: {store.db_path(args.db)} (schema v{version})",
+    )
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    with store.connect(args.db) as con:
+        summary = store.store_summary(con)
+    _print(args, summary)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crm_core import demo
+
+    if args.if_empty:
+        with store.connect(args.db) as con:
+            if not store.is_empty(con):
+                _print(args, {"skipped": "store not empty"}, "store not empty: demo skipped")
+                return EXIT_OK
+    result = demo.build_demo(args.db, customers=args.customers, seed=args.seed)
+    _print(args, result)
+    return EXIT_OK
+
+
+def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        source, sep, target = pair.partition("=")
+        if not sep or not source or not target:
+            raise VinculoError("cli.bad_map", value=pair)
+        mapping[source] = target
+    return mapping
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from crm_core.ingest import ingest_file
+
+    report = ingest_file(
+        args.file,
+        args.kind,
+        db=args.db,
+        mapping=_parse_mapping(args.map or []),
+        profile=args.profile,
+        actor=args.actor,
+        lang=args.lang,
+    )
+    _print(args, report.to_dict())
+    return EXIT_OK
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from crm_core.ingest import undo_upload
+
+    result = undo_upload(args.upload_id, db=args.db, actor=args.actor)
+    _print(args, result)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="store file (default $CRM_DB or data/crm.duckdb)")
+    common.add_argument("--json", action="store_true", help="print results as JSON")
+    common.add_argument("--lang", default="en", choices=["en", "pt_BR"], help="message language")
+    common.add_argument("--actor", default="cli", help="who to record in the audit log")
+
+    parser = argparse.ArgumentParser(prog="python -m crm_core", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", parents=[common], help="create or migrate the store").set_defaults(
+        handler=cmd_init
+    )
+    sub.add_parser("summary", parents=[common], help="row counts per table").set_defaults(
+        handler=cmd_summary
+    )
+
+    demo = sub.add_parser("demo", parents=[common], help="fill the store with demo data")
+    demo.add_argument("--customers", type=int, default=20_000)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--if-empty", action="store_true", help="only when the store is empty")
+    demo.set_defaults(handler=cmd_demo)
+
+    ingest = sub.add_parser("ingest", parents=[common], help="load a CSV/XLSX export")
+    ingest.add_argument("kind", choices=["customers", "orders", "interactions", "feedback"])
+    ingest.add_argument("file")
+    ingest.add_argument("--map", action="append", metavar="SRC=DST", help="map a source column")
+    ingest.add_argument("--profile", help="force an import profile (default: detect)")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    undo = sub.add_parser("undo", parents=[common], help="undo a whole upload")
+    undo.add_argument("upload_id", type=int)
+    undo.set_defaults(handler=cmd_undo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except StoreBusyError as exc:
+        print(exc.message(args.lang), file=sys.stderr)
+        return EXIT_BUSY
+    except VinculoError as exc:
+        payload = {"error": exc.key, "message": exc.message(args.lang), **exc.params}
+        print(json.dumps(payload, ensure_ascii=False, default=str), file=sys.stderr)
+        if args.json:
+            print(json.dumps(payload, ensure_ascii=False, default=str))
+        return EXIT_REFUSED

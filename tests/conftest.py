@@ -1,0 +1,28 @@
+"""Shared fixtures: a fresh store per test, built in a temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crm_core import store
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Path of an initialised, empty store; also exported as $CRM_DB."""
+    path = tmp_path / "crm.duckdb"
+    monkeypatch.setenv("CRM_DB", str(path))
+    with store.connect(path):
+        pass
+    return path
+
+
+@pytest.fixture
+def con(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the fresh store, closed after the test."""
+    with store.connect(db_path) as connection:
+        yield connection

@@ -125,6 +125,11 @@ V1: list[str] = [
         created_by VARCHAR, body JSON NOT NULL,
         PRIMARY KEY (kind, name, version)
     )""",
+    # Demo data only: the seeded duplicate identities, so identity resolution
+    # can be scored (precision/recall) against a known truth.
+    """CREATE TABLE IF NOT EXISTS demo_truth (
+        customer_id VARCHAR NOT NULL, same_person_as VARCHAR NOT NULL
+    )""",
     # Revenue definitions in one place: cancelled, failed and pending orders
     # bring no revenue; refunds are subtracted.
     """CREATE OR REPLACE VIEW order_facts AS

@@ -1,0 +1,19 @@
+"""Vínculo — entry point: page setup, language, navigation. Nothing else."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.context import language_switch, t
+
+st.set_page_config(page_title="Vínculo", page_icon=":material/hub:", layout="wide")
+language_switch()
+
+pages = {
+    t("nav.data"): [
+        st.Page(
+            "pages/store.py", title=t("page.store.title"), icon=":material/database:", default=True
+        ),
+    ],
+}
+st.navigation(pages).run()

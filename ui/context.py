@@ -1,0 +1,49 @@
+"""Per-session context: the user's language and the store the app reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from crm_core import store
+from crm_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+
+LANGUAGE_LABELS = {"pt_BR": "Português (BR)", "en": "English"}
+
+
+def lang() -> str:
+    """The session's language: `?lang=` in the URL, else Portuguese."""
+    chosen = st.query_params.get("lang", DEFAULT_LANGUAGE)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **params: Any) -> str:
+    """A UI message in the session's language."""
+    return translate(key, lang(), **params)
+
+
+def language_switch() -> None:
+    """Sidebar control that keeps the language in the URL so links carry it."""
+    current = lang()
+    picked = st.sidebar.selectbox(
+        t("app.language"),
+        options=list(LANGUAGES),
+        index=list(LANGUAGES).index(current),
+        format_func=LANGUAGE_LABELS.__getitem__,
+        key="language",
+    )
+    if picked != current:
+        st.query_params["lang"] = picked
+        st.rerun()
+
+
+def db() -> str:
+    """The store's path as a string (a stable cache key)."""
+    return str(store.db_path())
+
+
+def data_version() -> int:
+    """The store's data version: part of every cache key so writes invalidate caches."""
+    with store.connect(db()) as con:
+        return store.data_version(con)

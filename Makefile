@@ -25,7 +25,7 @@ browser:
 ## Install, create the store, fill it with demo data when empty, serve the app.
 run: deps
 	$(BIN)/python -m crm_core init
-	$(BIN)/python -m crm_core demo --if-empty
+	$(BIN)/python -m crm_core demo --if-empty --customers $${DEMO_CUSTOMERS:-20000}
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 lint: dev-deps

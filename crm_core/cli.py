@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 from crm_core import store
@@ -93,6 +94,62 @@ def cmd_undo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+def cmd_clv(args: argparse.Namespace) -> int:
+    from crm_core.clv import clv_cli_payload
+
+    payload = clv_cli_payload(
+        args.db,
+        calibration_end=args.calibration_end,
+        holdout_end=args.holdout_end,
+        time_unit=args.time_unit,
+        horizon=args.horizon,
+        discount_rate=args.discount_rate,
+    )
+    _print(args, payload)
+    return EXIT_OK
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    from crm_core.kpis import kpis_cli_payload
+
+    _print(args, kpis_cli_payload(args.db, args.as_of, period_days=args.period_days))
+    return EXIT_OK
+
+
+def cmd_segments(args: argparse.Namespace) -> int:
+    from crm_core.segments import segments_cli_payload
+
+    _print(args, segments_cli_payload(args.db, args.config, args.as_of))
+    return EXIT_OK
+
+
+def _add_analytics(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    clv = sub.add_parser("clv", parents=[common], help="fit BG/NBD + Gamma-Gamma, score customers")
+    clv.add_argument("--calibration-end", type=_date, help="end of the calibration period")
+    clv.add_argument("--holdout-end", type=_date, help="end of the holdout check period")
+    clv.add_argument("--time-unit", choices=["day", "week"], default="week")
+    clv.add_argument("--horizon", type=int, default=12, help="CLV horizon in months")
+    clv.add_argument("--discount-rate", type=float, default=0.01, help="per month, 0-1")
+    clv.set_defaults(handler=cmd_clv)
+
+    kpis = sub.add_parser("kpis", parents=[common], help="headline KPIs at a date")
+    kpis.add_argument("--as-of", type=_date, help="end of the period (default: last order)")
+    kpis.add_argument("--period-days", type=int, default=30)
+    kpis.set_defaults(handler=cmd_kpis)
+
+    seg = sub.add_parser("segments", parents=[common], help="RFM segments and value tiers")
+    seg.add_argument("--config", help="segment configuration JSON file (default: latest saved)")
+    seg.add_argument("--as-of", type=_date, help="as-of date (default: last order)")
+    seg.set_defaults(handler=cmd_segments)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help="store file (default $CRM_DB or data/crm.duckdb)")
@@ -126,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     undo = sub.add_parser("undo", parents=[common], help="undo a whole upload")
     undo.add_argument("upload_id", type=int)
     undo.set_defaults(handler=cmd_undo)
+
+    _add_analytics(sub, common)
     return parser
 
 

@@ -151,6 +151,8 @@ def test_model_join_and_same_order_paths_agree() -> None:
     assert same["stage"].cast(pl.String).to_list() == expected
     assert shuffled["customer_id"].to_list() == ["c1", "c2", "c3", "c4"]
     assert shuffled["stage"].cast(pl.String).to_list() == expected  # c4 unscored: no evidence
+    carried = summary.join(scores, on="customer_id", how="left")
+    assert assign_stages(carried, RULES, CHURN)["stage"].cast(pl.String).to_list() == expected
 
 
 def test_rules_round_trip_and_validation() -> None:

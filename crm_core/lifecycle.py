@@ -41,6 +41,7 @@ from typing import Any
 import polars as pl
 
 from crm_core.errors import VinculoError
+from crm_core.i18n import translate
 
 
 @dataclass(frozen=True)
@@ -352,4 +353,22 @@ def stage_mix_by_cohort(
         grid.join(counts, on=["cohort", "stage"], how="left", maintain_order="left")
         .with_columns(pl.col("customers").fill_null(0))
         .with_columns(share=pl.col("customers") / pl.col("customers").sum().over("cohort"))
+    )
+
+
+def rule_table(rules: LifecycleRules, churn_window_days: int, lang: str = "pt_BR") -> pl.DataFrame:
+    """The stage rules as shown to users, in evaluation order, with the current thresholds.
+
+    Columns: `reason` (code), `stage` (code), `stage_label` and `description` (in `lang`).
+    """
+    params = {**rules.to_dict(), "churn_window_days": churn_window_days}
+    return pl.DataFrame(
+        {
+            "reason": list(REASONS),
+            "stage": [_STAGE_OF_REASON[r] for r in REASONS],
+            "stage_label": [
+                translate(f"lifecycle.stage.{_STAGE_OF_REASON[r]}", lang) for r in REASONS
+            ],
+            "description": [translate(f"lifecycle.reason.{r}", lang, **params) for r in REASONS],
+        }
     )

@@ -46,6 +46,7 @@ import duckdb
 import polars as pl
 
 from crm_core.errors import VinculoError
+from crm_core.i18n import translate
 
 TYPES: tuple[str, ...] = (
     "transactional",
@@ -318,4 +319,22 @@ def type_counts(typed: pl.DataFrame) -> pl.DataFrame:
         .join(counts, on="relationship_type", how="left", maintain_order="left")
         .with_columns(pl.col("customers").fill_null(0))
         .with_columns(share=pl.col("customers") / total if total else pl.lit(0.0))
+    )
+
+
+def rule_table(rules: RelationshipRules, lang: str = "pt_BR") -> pl.DataFrame:
+    """The type rules as shown to users, in evaluation order, with the current thresholds.
+
+    Columns: `reason` (code), `relationship_type` (code), `type_label` and `description`
+    (in `lang`).
+    """
+    params = rules.to_dict()
+    types = [_TYPE_OF_REASON[r] for r in REASONS]
+    return pl.DataFrame(
+        {
+            "reason": list(REASONS),
+            "relationship_type": types,
+            "type_label": [translate(f"relationship.type.{t}", lang) for t in types],
+            "description": [translate(f"relationship.reason.{r}", lang, **params) for r in REASONS],
+        }
     )

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 from crm_core.errors import VinculoError
 from crm_core.lifecycle import (
+    REASONS,
     STAGES,
     LifecycleRules,
     assign_stages,
     funnel,
+    rule_table,
     stage_counts,
     stage_mix_by_cohort,
     transitions,
@@ -355,3 +357,15 @@ def test_transitions_conserve_customers(
         ].sum()
         == both
     )
+
+
+@pytest.mark.parametrize("lang", ["pt_BR", "en"])
+def test_rule_table_is_translated_with_thresholds(lang: str) -> None:
+    table = rule_table(LifecycleRules(exploration_days=45), 120, lang)
+    assert table["reason"].to_list() == list(REASONS)
+    assert not any(text.startswith("lifecycle.") for text in table["description"])
+    assert not any(text.startswith("lifecycle.") for text in table["stage_label"])
+    descriptions = dict(zip(table["reason"], table["description"], strict=True))
+    assert "45" in descriptions["first_purchase"]
+    assert "120" in descriptions["lapsed"]
+    assert "30%" in descriptions["low_p_alive"]

@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 
 from crm_core.errors import VinculoError
 from crm_core.relationship import (
+    REASONS,
     TYPES,
     RelationshipRules,
     interaction_profile,
     relationship_types,
+    rule_table,
     type_counts,
 )
 
@@ -338,3 +340,14 @@ def test_every_customer_exactly_one_type(
     counts = type_counts(typed)
     assert counts["relationship_type"].to_list() == list(TYPES)
     assert counts["customers"].sum() == summary.height
+
+
+@pytest.mark.parametrize("lang", ["pt_BR", "en"])
+def test_rule_table_is_translated_with_thresholds(lang: str) -> None:
+    table = rule_table(RelationshipRules(personal_min_share=0.6), lang)
+    assert table["reason"].to_list() == list(REASONS)
+    assert set(table["relationship_type"]) == set(TYPES)
+    assert not any(text.startswith("relationship.") for text in table["description"])
+    assert not any(text.startswith("relationship.") for text in table["type_label"])
+    descriptions = dict(zip(table["reason"], table["description"], strict=True))
+    assert "60%" in descriptions["personal_share"]

@@ -111,8 +111,8 @@ def _merge_customers(con: duckdb.DuckDBPyConnection, upload_id: int) -> int:
     con.execute(f"""INSERT INTO customer_records (upload_id, line, customer_id, {cols}, source)
         SELECT {upload_id}, line, customer_id, {cols}, source FROM inc""")
     consents = " UNION ALL ".join(
-        f"SELECT customer_id, '{channel}', {expr}, now(), source, {upload_id} FROM inc "
-        f"WHERE {expr} IS NOT NULL"
+        f"SELECT customer_id, '{channel}', ({expr}), now(), source, {upload_id} FROM inc "
+        f"WHERE ({expr}) IS NOT NULL"
         for channel, expr in (
             ("email", "email_consent"),
             ("sms", "sms_consent"),

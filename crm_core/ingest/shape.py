@@ -38,6 +38,7 @@ def _dedup(con: duckdb.DuckDBPyConnection, table: str, key: str) -> None:
 def shape_orders(con: duckdb.DuckDBPyConnection, source: str, line_items: bool) -> None:
     """`stg_orders` (one per order) and `stg_items` (line items, line-item files only)."""
     status = "coalesce(status, 'completed')"
+    items = "items" if line_items else "coalesce(items, quantity)"
     con.execute(f"""CREATE OR REPLACE TABLE stg_orders AS
         SELECT order_id, customer_id AS cust_id, customer_email AS cust_email, ordered_at,
             gross_amount, coalesce(discount_amount, 0)::DECIMAL(18,2) AS discount_amount,
@@ -50,7 +51,7 @@ def shape_orders(con: duckdb.DuckDBPyConnection, source: str, line_items: bool) 
                  WHEN {status} = 'completed' AND refunded_amount > 0 THEN 'partially_refunded'
                  ELSE {status} END AS status,
             coalesce(upper(currency), 'BRL') AS currency, sales_channel, category,
-            coalesce(items, quantity)::INTEGER AS items, '{source}' AS source, line
+            ({items})::INTEGER AS items, '{source}' AS source, line
         {GOOD} AND line = first_line""")
     if line_items:
         con.execute(f"""CREATE OR REPLACE TABLE stg_items AS

@@ -139,20 +139,21 @@ def choose_delimiter(sample: str, name: str) -> tuple[str, int]:
     """The delimiter whose field count is most consistent across the sample lines."""
     if len(_CONTROL.findall(sample[:65536])) > max(8, len(sample[:65536]) // 200):
         raise IngestRefused("ingest.binary_file", file=name)
-    best: tuple[float, int, str] = (0.0, 0, ",")
+    best: tuple[float, float, int, str] = (0.0, 0.0, 0, ",")
     for delim in DELIMITERS:
         counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delim) if r]
-        if not counts:
+        multi = [c for c in counts if c > 1]
+        if not multi:
             continue
-        mode = max(set(counts), key=counts.count)
-        share = counts.count(mode) / len(counts)
-        if mode > 1 and (round(share, 2), mode) > best[:2]:
-            best = (round(share, 2), mode, delim)
-    if best[1] == 0:
+        mode = max(set(multi), key=lambda c: (multi.count(c), c))
+        score = (round(multi.count(mode) / len(multi), 2), len(multi) / len(counts), mode, delim)
+        if score[:3] > best[:3]:
+            best = score
+    if best[2] == 0:
         return ",", 1
     if best[0] < 0.5:
         raise IngestRefused("ingest.no_delimiter", file=name)
-    return best[2], best[1]
+    return best[3], best[2]
 
 
 def find_layout(sample: str, tail: str, scan: ByteScan, name: str) -> Layout:

@@ -14,7 +14,6 @@ STRIPE_PAYMENTS = Profile(
         "Status": "status",
         "Customer ID": "customer_id",
         "Customer Email": "customer_email",
-        "Description": "product",
     },
     signature=("id", "Created (UTC)", "Amount"),
     utc_fields=("ordered_at",),

@@ -265,7 +265,11 @@ def stage_counts(staged: pl.DataFrame) -> pl.DataFrame:
     """
     _require(staged, ("customer_id", "stage"), "staged")
     total = staged.height
-    counts = staged.group_by(pl.col("stage").cast(pl.String)).agg(customers=pl.len())
+    counts = (
+        staged.group_by("stage")
+        .agg(customers=pl.len())
+        .with_columns(pl.col("stage").cast(pl.String))
+    )
     return (
         _stage_frame(STAGES)
         .join(counts, on="stage", how="left", maintain_order="left")

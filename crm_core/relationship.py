@@ -39,7 +39,7 @@ Rules (`RelationshipRules`), first match wins; every customer gets exactly one t
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -152,9 +152,12 @@ class RelationshipRules:
         return cls(**values)
 
 
+# Interactions are filtered on the instant rather than by casting every row to a local date:
+# DATE -> TIMESTAMPTZ gives local midnight in the connection's TimeZone (the business time
+# zone). They are aggregated before the join with `customers`.
 _PROFILE_SQL = """
 WITH contact AS (
-    SELECT customer_id, occurred_at::DATE AS day, direction, type,
+    SELECT customer_id, occurred_at, direction, type,
         CASE
             WHEN channel = 'community' OR type = 'community_post' THEN 'community'
             WHEN channel IN ('web', 'app') THEN 'self_service'
@@ -163,30 +166,47 @@ WITH contact AS (
             ELSE 'other'
         END AS channel_group,
         outcome IN ('opened', 'clicked', 'responded', 'converted') AS engaged,
-        occurred_at::DATE > $as_of::DATE - $lookback::INTEGER AS recent
+        occurred_at >= $window_start::DATE::TIMESTAMPTZ AS recent
     FROM interactions
-    WHERE occurred_at::DATE <= $as_of::DATE
+    WHERE occurred_at < $window_end::DATE::TIMESTAMPTZ
+), per_customer AS (
+    SELECT customer_id,
+        count(*) FILTER (recent) AS contacts,
+        count(*) FILTER (recent AND channel_group = 'personal') AS personal_contacts,
+        count(*) FILTER (recent AND channel_group = 'self_service') AS self_service_contacts,
+        count(*) FILTER (recent AND channel_group = 'automated') AS automated_contacts,
+        count(*) FILTER (recent AND channel_group = 'community') AS community_contacts,
+        count(*) FILTER (recent AND channel_group = 'other') AS other_contacts,
+        count(*) FILTER (recent AND channel_group = 'automated' AND engaged)
+            AS automated_engaged,
+        count(*) FILTER (recent AND direction = 'inbound') AS inbound,
+        count(*) FILTER (recent AND direction = 'outbound') AS outbound,
+        count(*) FILTER (recent AND type = 'complaint') AS complaints,
+        max(occurred_at) AS last_at
+    FROM contact
+    GROUP BY customer_id
 )
-SELECT c.customer_id,
-    count(k.day) FILTER (k.recent) AS contacts,
-    count(*) FILTER (k.recent AND k.channel_group = 'personal') AS personal_contacts,
-    count(*) FILTER (k.recent AND k.channel_group = 'self_service') AS self_service_contacts,
-    count(*) FILTER (k.recent AND k.channel_group = 'automated') AS automated_contacts,
-    count(*) FILTER (k.recent AND k.channel_group = 'community') AS community_contacts,
-    count(*) FILTER (k.recent AND k.channel_group = 'other') AS other_contacts,
-    count(*) FILTER (k.recent AND k.channel_group = 'automated' AND k.engaged)
-        AS automated_engaged,
-    count(*) FILTER (k.recent AND k.direction = 'inbound') AS inbound,
-    count(*) FILTER (k.recent AND k.direction = 'outbound') AS outbound,
-    count(*) FILTER (k.recent AND k.type = 'complaint') AS complaints,
-    coalesce(trim(any_value(c.account_manager)), '') <> '' AS has_account_manager,
-    max(k.day) AS last_contact
+SELECT c.customer_id, COLUMNS(p.* EXCLUDE (customer_id, last_at)),
+    coalesce(trim(c.account_manager), '') <> '' AS has_account_manager,
+    p.last_at::DATE AS last_contact
 FROM customers c
-LEFT JOIN contact k ON k.customer_id = c.customer_id
+LEFT JOIN per_customer p ON p.customer_id = c.customer_id
 WHERE c.erased_at IS NULL
-GROUP BY c.customer_id
 ORDER BY c.customer_id
 """
+
+_COUNT_COLUMNS: tuple[str, ...] = (
+    "contacts",
+    "personal_contacts",
+    "self_service_contacts",
+    "automated_contacts",
+    "community_contacts",
+    "other_contacts",
+    "automated_engaged",
+    "inbound",
+    "outbound",
+    "complaints",
+)
 
 
 def interaction_profile(
@@ -204,8 +224,12 @@ def interaction_profile(
     """
     if lookback_days < 1:
         raise VinculoError("relationship.invalid_rule", name="lookback_days", value=lookback_days)
-    params = {"as_of": as_of, "lookback": lookback_days}
-    return con.sql(_PROFILE_SQL, params=params).pl()
+    params = {
+        "window_end": as_of + timedelta(days=1),
+        "window_start": as_of + timedelta(days=1 - lookback_days),
+    }
+    profile = con.sql(_PROFILE_SQL, params=params).pl()
+    return profile.with_columns(pl.col(_COUNT_COLUMNS).fill_null(0))
 
 
 def _profile_facts(summary: pl.DataFrame, profile: pl.DataFrame) -> pl.DataFrame:
@@ -311,8 +335,10 @@ def type_counts(typed: pl.DataFrame) -> pl.DataFrame:
     One row per type of `TYPES`, zeros included, in the brief's order.
     """
     total = typed.height
-    counts = typed.group_by(pl.col("relationship_type").cast(pl.String)).agg(
-        customers=pl.len().cast(pl.Int64)
+    counts = (
+        typed.group_by("relationship_type")
+        .agg(customers=pl.len().cast(pl.Int64))
+        .with_columns(pl.col("relationship_type").cast(pl.String))
     )
     return (
         pl.DataFrame({"relationship_type": pl.Series(TYPES, dtype=pl.String)})

@@ -37,15 +37,16 @@ INTERACTIONS = [  # (occurred_at, customer, channel, type, direction, outcome)
     ("2024-06-01 12:00:00-03", "a", "phone", "support", "inbound", "resolved"),
     ("2024-06-02 12:00:00-03", "a", "email", "campaign", "outbound", "opened"),
     ("2024-06-03 12:00:00-03", "a", "email", "support", "outbound", "responded"),
-    ("2024-06-04 12:00:00-03", "a", "sms", "campaign", "outbound", "delivered"),
+    ("2024-06-04 12:00:00-03", "a", "sms", None, "outbound", "delivered"),  # sms: automated
     ("2024-06-10 12:00:00-03", "a", "web", None, "inbound", None),
     ("2024-06-11 12:00:00-03", "a", "community", "community_post", "inbound", None),
     ("2024-06-12 12:00:00-03", "a", "whatsapp", "complaint", "inbound", "unresolved"),
     ("2024-06-20 12:00:00-03", "a", "fax", None, None, None),
     # 22:00 on 30 June in São Paulo, already 1 July in UTC: inside the window
     ("2024-07-01 01:00:00+00", "a", "chat", "support", "inbound", "resolved"),
-    # on as_of - 30 days: outside the window (it is (as_of - 30, as_of])
-    ("2024-05-31 12:00:00-03", "a", "phone", "sales", "outbound", "no_answer"),
+    # the window (as_of - 30, as_of] starts at local midnight of 1 June, inclusive
+    ("2024-06-01 00:00:00-03", "a", "visit", "sales", "outbound", "converted"),
+    ("2024-05-31 23:59:59-03", "a", "phone", "sales", "outbound", "no_answer"),
     # after as_of: ignored everywhere, even for last_contact
     ("2024-07-01 12:00:00-03", "a", "phone", "sales", "outbound", "converted"),
     ("2023-01-01 12:00:00-03", "b", "web", None, "inbound", None),
@@ -76,15 +77,15 @@ def test_interaction_profile_by_hand(con: duckdb.DuckDBPyConnection) -> None:
     a, b, c = profile.rows(named=True)
     assert a == {
         "customer_id": "a",
-        "contacts": 9,
-        "personal_contacts": 4,  # phone, support e-mail, whatsapp, chat
+        "contacts": 10,
+        "personal_contacts": 5,  # phone, support e-mail, whatsapp, chat, visit
         "self_service_contacts": 1,
         "automated_contacts": 2,  # e-mail campaign, sms
         "community_contacts": 1,
         "other_contacts": 1,  # fax
         "automated_engaged": 1,  # the opened campaign
         "inbound": 5,
-        "outbound": 3,
+        "outbound": 4,
         "complaints": 1,
         "has_account_manager": True,
         "last_contact": date(2024, 6, 30),
@@ -96,8 +97,8 @@ def test_interaction_profile_by_hand(con: duckdb.DuckDBPyConnection) -> None:
     )
     assert (c["contacts"], c["has_account_manager"], c["last_contact"]) == (0, False, None)
     wider = interaction_profile(con, date(2024, 6, 30), lookback_days=31)
-    assert wider["contacts"].to_list() == [10, 0, 0]
-    assert wider["personal_contacts"].to_list() == [5, 0, 0]
+    assert wider["contacts"].to_list() == [11, 0, 0]
+    assert wider["personal_contacts"].to_list() == [6, 0, 0]
 
 
 def test_interaction_profile_rejects_empty_lookback(con: duckdb.DuckDBPyConnection) -> None:

@@ -44,6 +44,8 @@ def test_make_run_serves_the_demo_store(tmp_path: Path, page) -> None:
         page.get_by_text("Customer store").first.wait_for()
         shown = f"{customers:,}"
         page.get_by_text(shown, exact=True).first.wait_for()
+        page.locator('[data-testid="stDataFrame"]').first.wait_for()
+        page.wait_for_timeout(1000)
         screenshot(page, "store-en")
     finally:
         stop(proc)

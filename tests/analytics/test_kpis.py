@@ -26,12 +26,14 @@ mean 1.0; NPS f6 = 0 → −100; contacts i8 → 1/4 = 0.25.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm_core import store
 from crm_core.errors import VinculoError
@@ -330,3 +332,58 @@ def test_bad_periods_are_user_errors() -> None:
         Period(date(2024, 3, 2), date(2024, 3, 1))
     with pytest.raises(VinculoError):
         Period.ending(date(2024, 3, 2), 0)
+
+
+_ORDER = st.tuples(
+    st.sampled_from("abcdef"),
+    st.integers(0, 90),  # day offset from 2024-01-01
+    st.integers(0, 23),
+    st.sampled_from(["completed", "partially_refunded", "cancelled", "refunded", "pending"]),
+)
+_ANSWER = st.tuples(
+    st.sampled_from("abcdef"),
+    st.integers(0, 90),
+    st.one_of(st.none(), st.integers(1, 5)),
+    st.one_of(st.none(), st.integers(0, 10)),
+)
+
+
+def _random_store(orders, answers) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/Sao_Paulo'")
+    store.migrate(con)
+    day = lambda d, h=12: f"{date(2024, 1, 1) + timedelta(days=d)} {h:02d}:00"  # noqa: E731
+    insert(
+        con,
+        orders=[(f"o{i}", c, day(d, h), 10.0 + i, 0.0, s) for i, (c, d, h, s) in enumerate(orders)],
+        feedback=[(f"f{i}", c, day(d), cs, n) for i, (c, d, cs, n) in enumerate(answers)],
+    )
+    return con
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    orders=st.lists(_ORDER, max_size=30),
+    answers=st.lists(_ANSWER, max_size=10),
+    start=st.integers(0, 80),
+    days=st.integers(1, 40),
+    labels=st.lists(st.sampled_from(["x", "y", "z"]), min_size=6, max_size=6),
+)
+def test_kpi_invariants(orders, answers, start: int, days: int, labels: list[str]) -> None:
+    con = _random_store(orders, answers)
+    first = date(2024, 1, 1) + timedelta(days=start)
+    period = Period(first, first + timedelta(days=days - 1))
+    table = {r["kpi"]: r["value"] for r in kpi_table(con, period).iter_rows(named=True)}
+    retention, churn = table["retention_rate"], table["churn_rate"]
+    assert (retention is None) == (churn is None)
+    if retention is not None:
+        assert retention + churn == pytest.approx(1.0)
+    for key in ("retention_rate", "churn_rate", "repeat_purchase_rate", "csat"):
+        assert table[key] is None or 0.0 <= table[key] <= 1.0, key
+    assert table["nps"] is None or -100.0 <= table["nps"] <= 100.0
+    assert table["new_customers"] <= table["active_customers"]
+    groups = pl.DataFrame({"customer_id": list("abcdef"), "group": labels})
+    for key in ("active_customers", "new_customers", "revenue"):
+        parts = kpi_breakdown(con, key, period, groups)["value"].sum()
+        assert parts == pytest.approx(table[key]), key
+    con.close()

@@ -75,6 +75,7 @@ def undo_upload(
 
 def upload_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every upload, newest first: who, when, what file, counts and status."""
+    con.execute("SELECT 1").fetchall()  # finish any pending result before a relation query
     return con.sql(
         """SELECT upload_id, kind, file_name, profile, uploaded_by, uploaded_at, rows_read,
             rows_loaded, rows_rejected, rows_duplicate, status, undone_at, undone_by, sha256

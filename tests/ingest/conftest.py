@@ -33,9 +33,7 @@ def _snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
         if table == "uploads":
             continue
         cols = "* EXCLUDE (updated_at)" if table == "customers" else "*"
-        out[table] = sorted(
-            con.execute(f"SELECT {cols} FROM {table}").fetchall(), key=repr
-        )
+        out[table] = sorted(con.execute(f"SELECT {cols} FROM {table}").fetchall(), key=repr)
     return out
 
 

@@ -23,8 +23,9 @@ ORDERS_HEAD = "order_id,customer_id,ordered_at,gross_amount\n"
         (bytes(range(1, 32)) * 100, "ingest.binary_file"),
     ],
 )
-def test_refused_files_change_nothing(tmp_path: Path, db_path: Path, content: bytes,
-                                      key: str) -> None:
+def test_refused_files_change_nothing(
+    tmp_path: Path, db_path: Path, content: bytes, key: str
+) -> None:
     path = tmp_path / "upload.csv"
     path.write_bytes(content)
     before = snapshot(db_path)
@@ -48,8 +49,9 @@ def test_missing_required_column_lists_found_and_missing(tmp_path: Path, db_path
 
 def test_explicit_mapping_supplies_missing_column(tmp_path: Path, db_path: Path) -> None:
     path = write(tmp_path, "o.csv", "pedido,cliente_x,quando,valor\nA1,C1,2024-01-02,10\n")
-    report = ingest_file(path, "orders", db=db_path,
-                         mapping={"cliente_x": "customer_id", "quando": "ordered_at"})
+    report = ingest_file(
+        path, "orders", db=db_path, mapping={"cliente_x": "customer_id", "quando": "ordered_at"}
+    )
     assert report.rows_loaded == 1
     assert report.mapping["quando"] == "ordered_at"
 
@@ -61,20 +63,19 @@ def test_file_over_size_limit(tmp_path: Path, db_path: Path) -> None:
     assert info.value.key == "ingest.too_big"
 
 
-def test_mixed_good_and_bad_rows_exact_lines_columns_reasons(tmp_path: Path,
-                                                             db_path: Path) -> None:
+def test_mixed_good_and_bad_rows_exact_lines_columns_reasons(tmp_path: Path, db_path: Path) -> None:
     text = (
         "order_id,customer_id,ordered_at,gross_amount,items\n"  # 1
-        "A1,C0000001,2024-01-02,10.50,1\n"                      # 2 good
-        "A2,C0000001,2024-13-45,11.00,1\n"                      # 3 bad date
-        "A3,C0000002,2024-01-03,onze,1\n"                       # 4 not a number
-        ",C0000002,2024-01-03,12.00,1\n"                        # 5 missing key
-        "A5,C0000003,2024-01-04,-5.00,1\n"                      # 6 negative
-        "A6,C0000003,2024-01-04,13.00,-2\n"                     # 7 negative items
-        "A7,C0000003,2099-01-04,13.00,1\n"                      # 8 future
-        "A8,C0000003,2024-01-04,5000000000.00,1\n"              # 9 absurd
-        "A9,C0000004,2024-01-05,14.00,1,extra\n"                # 10 field count
-        "A10,C0000004,2024-01-05,15.25,2\n"                     # 11 good
+        "A1,C0000001,2024-01-02,10.50,1\n"  # 2 good
+        "A2,C0000001,2024-13-45,11.00,1\n"  # 3 bad date
+        "A3,C0000002,2024-01-03,onze,1\n"  # 4 not a number
+        ",C0000002,2024-01-03,12.00,1\n"  # 5 missing key
+        "A5,C0000003,2024-01-04,-5.00,1\n"  # 6 negative
+        "A6,C0000003,2024-01-04,13.00,-2\n"  # 7 negative items
+        "A7,C0000003,2099-01-04,13.00,1\n"  # 8 future
+        "A8,C0000003,2024-01-04,5000000000.00,1\n"  # 9 absurd
+        "A9,C0000004,2024-01-05,14.00,1,extra\n"  # 10 field count
+        "A10,C0000004,2024-01-05,15.25,2\n"  # 11 good
     )
     report = ingest_file(write(tmp_path, "mixed.csv", text), "orders", db=db_path, lang="en")
     got = [(r["line"], r["column"], r["reason"]) for r in report.rejects]
@@ -93,14 +94,21 @@ def test_mixed_good_and_bad_rows_exact_lines_columns_reasons(tmp_path: Path,
     assert stored[0] == (3, "ordered_at", "A2,C0000001,2024-13-45,11.00,1")
     assert stored[-1] == (10, None, "A9,C0000004,2024-01-05,14.00,1,extra")
     assert query(db_path, "SELECT order_id, line FROM orders ORDER BY line") == [
-        ("A1", 2), ("A10", 11)]
+        ("A1", 2),
+        ("A10", 11),
+    ]
 
 
 def test_rejects_in_portuguese(tmp_path: Path, db_path: Path) -> None:
     text = ORDERS_HEAD + "A1,C1,2024-01-02,10\nA2,C1,2024-01-02,dez\n"
     report = ingest_file(write(tmp_path, "o.csv", text), "orders", db=db_path, lang="pt_BR")
-    assert report.rejects == [{"line": 3, "column": "gross_amount",
-                               "reason": "gross_amount: 'dez' não é um número (decimal '.')"}]
+    assert report.rejects == [
+        {
+            "line": 3,
+            "column": "gross_amount",
+            "reason": "gross_amount: 'dez' não é um número (decimal '.')",
+        }
+    ]
     assert report.message.startswith("o.csv: 1 de 2 linhas carregadas")
 
 
@@ -124,8 +132,9 @@ def test_zero_rows_loadable_is_refused_with_rejects(tmp_path: Path, db_path: Pat
         ("C1,2024-01-02,8.5,4", "nps", "not a whole number"),
     ],
 )
-def test_feedback_score_ranges(tmp_path: Path, db_path: Path, row: str, column: str,
-                               code_text: str) -> None:
+def test_feedback_score_ranges(
+    tmp_path: Path, db_path: Path, row: str, column: str, code_text: str
+) -> None:
     text = "customer_id,answered_at,nps,csat\nC1,2024-01-01,7,4\n" + row + "\n"
     if row.endswith(","):  # NPS 7 with no CSAT is fine: craft a genuinely bad one instead
         text = "customer_id,answered_at,nps,csat\nC1,2024-01-01,7,4\nC1,2024-01-02,-1,\n"
@@ -139,9 +148,12 @@ def test_feedback_score_ranges(tmp_path: Path, db_path: Path, row: str, column: 
 def test_unknown_status_and_channel_rejected(tmp_path: Path, db_path: Path) -> None:
     text = ORDERS_HEAD.strip() + ",status\nA1,C1,2024-01-02,10,pago\nA2,C1,2024-01-02,10,xyz\n"
     report = ingest_file(write(tmp_path, "o.csv", text), "orders", db=db_path)
-    assert report.rejects[0]["line"] == 3 and "unknown order status 'xyz'" in \
-        report.rejects[0]["reason"]
+    assert (
+        report.rejects[0]["line"] == 3
+        and "unknown order status 'xyz'" in report.rejects[0]["reason"]
+    )
     text = "customer_id,occurred_at,channel\nC1,2024-01-02,email\nC1,2024-01-02,pombo\n"
     report = ingest_file(write(tmp_path, "i.csv", text), "interactions", db=db_path)
-    assert report.rejects[0]["line"] == 3 and "unknown channel 'pombo'" in \
-        report.rejects[0]["reason"]
+    assert (
+        report.rejects[0]["line"] == 3 and "unknown channel 'pombo'" in report.rejects[0]["reason"]
+    )

@@ -21,7 +21,9 @@ def test_windows_1252_semicolon_decimal_comma_ddmm(tmp_path: Path, db_path: Path
     report = ingest_file(path, "customers", db=db_path)
     assert (report.encoding, report.delimiter, report.rows_loaded) == ("windows-1252", ";", 2)
     assert query(db_path, "SELECT name, city FROM customers ORDER BY 1") == [
-        ("Conceição Araújo", "Maceió"), ("João da Silva", "São Paulo")]
+        ("Conceição Araújo", "Maceió"),
+        ("João da Silva", "São Paulo"),
+    ]
 
 
 def test_decimal_comma_with_thousands_and_currency(tmp_path: Path, db_path: Path) -> None:
@@ -37,26 +39,37 @@ def test_decimal_comma_with_thousands_and_currency(tmp_path: Path, db_path: Path
     assert report.decimal["Valor Total (R$)"]["decimal"] == ","
     assert report.decimal["Valor Total (R$)"]["assumed"] is False
     rows = query(db_path, "SELECT order_id, gross_amount FROM orders ORDER BY 1")
-    assert rows == [("P1", Decimal("1234.56")), ("P2", Decimal("1234567.00")),
-                    ("P3", Decimal("89.90")), ("P5", Decimal("1234.00"))]
+    assert rows == [
+        ("P1", Decimal("1234.56")),
+        ("P2", Decimal("1234567.00")),
+        ("P3", Decimal("89.90")),
+        ("P5", Decimal("1234.00")),
+    ]
     assert report.rejects[0]["line"] == 5 and "negative" in report.rejects[0]["reason"]
 
 
 def test_decimal_decided_per_column_not_per_row(tmp_path: Path, db_path: Path) -> None:
     # two values prove a decimal point; "12,50" then contradicts the column and is rejected
-    text = "order_id,customer_id,ordered_at,gross_amount\n" \
-           "A1,C1,2024-01-02,10.50\nA2,C1,2024-01-02,7.25\nA3,C1,2024-01-02,\"12,50\"\n"
+    text = (
+        "order_id,customer_id,ordered_at,gross_amount\n"
+        'A1,C1,2024-01-02,10.50\nA2,C1,2024-01-02,7.25\nA3,C1,2024-01-02,"12,50"\n'
+    )
     report = ingest_file(write(tmp_path, "o.csv", text), "orders", db=db_path)
     assert report.decimal["gross_amount"]["decimal"] == "."
     assert [r["line"] for r in report.rejects] == [4]
 
 
-def test_undecided_money_column_uses_default_and_says_assumed(tmp_path: Path,
-                                                              db_path: Path) -> None:
+def test_undecided_money_column_uses_default_and_says_assumed(
+    tmp_path: Path, db_path: Path
+) -> None:
     text = "order_id;customer_id;ordered_at;gross_amount\nA1;C1;2024-01-02;1.234\n"
     report = ingest_file(write(tmp_path, "o.csv", text), "orders", db=db_path)
-    assert report.decimal["gross_amount"] == {"decimal": ",", "thousands": ".",
-                                              "assumed": True, "evidence": {",": 0, ".": 0}}
+    assert report.decimal["gross_amount"] == {
+        "decimal": ",",
+        "thousands": ".",
+        "assumed": True,
+        "evidence": {",": 0, ".": 0},
+    }
     assert query(db_path, "SELECT gross_amount FROM orders")[0][0] == Decimal("1234.00")
 
 
@@ -70,38 +83,43 @@ def test_undecided_money_column_uses_default_and_says_assumed(tmp_path: Path,
         (["3-4-2024", "13.4.2024"], "dd/mm/yyyy", False, "2024-04-03"),
     ],
 )
-def test_date_format_per_column(tmp_path: Path, db_path: Path, dates: list[str], fmt: str,
-                                assumed: bool, first_day: str) -> None:
+def test_date_format_per_column(
+    tmp_path: Path, db_path: Path, dates: list[str], fmt: str, assumed: bool, first_day: str
+) -> None:
     rows = "".join(f"A{i},C1,{d},10\n" for i, d in enumerate(dates))
     path = write(tmp_path, "o.csv", "order_id,customer_id,ordered_at,gross_amount\n" + rows)
     report = ingest_file(path, "orders", db=db_path)
     decision = report.date_formats["ordered_at"]
     assert (decision["format"], decision["assumed"]) == (fmt, assumed)
-    day = query(db_path, "SELECT strftime(ordered_at, '%Y-%m-%d') FROM orders WHERE "
-                         "order_id = 'A0'")
+    day = query(
+        db_path, "SELECT strftime(ordered_at, '%Y-%m-%d') FROM orders WHERE order_id = 'A0'"
+    )
     assert day[0][0] == first_day
 
 
 def test_ambiguous_dates_follow_profile_default_mdy(tmp_path: Path, db_path: Path) -> None:
-    text = ("Opportunity ID,Account ID,Close Date,Amount,Stage\n"
-            "O1,A1,03/04/2024,100.00,Closed Won\n")
+    text = "Opportunity ID,Account ID,Close Date,Amount,Stage\nO1,A1,03/04/2024,100.00,Closed Won\n"
     report = ingest_file(write(tmp_path, "sf.csv", text), "orders", db=db_path)
     assert report.profile == "salesforce_opportunities"
     assert report.date_formats["Close Date"]["format"] == "mm/dd/yyyy"
     assert report.date_formats["Close Date"]["assumed"] is True
-    assert query(db_path, "SELECT strftime(ordered_at, '%Y-%m-%d') FROM orders")[0][0] == \
-        "2024-03-04"
+    assert (
+        query(db_path, "SELECT strftime(ordered_at, '%Y-%m-%d') FROM orders")[0][0] == "2024-03-04"
+    )
 
 
-def test_naive_times_are_business_time_offsets_normalised(tmp_path: Path,
-                                                          db_path: Path) -> None:
-    text = ("order_id,customer_id,ordered_at,gross_amount\n"
-            "A1,C1,2024-03-05 14:00:00,10\n"         # São Paulo, UTC-3
-            "A2,C1,2024-03-05 14:00:00+01:00,10\n"
-            "A3,C1,2024-03-05T14:00:00Z,10\n")
+def test_naive_times_are_business_time_offsets_normalised(tmp_path: Path, db_path: Path) -> None:
+    text = (
+        "order_id,customer_id,ordered_at,gross_amount\n"
+        "A1,C1,2024-03-05 14:00:00,10\n"  # São Paulo, UTC-3
+        "A2,C1,2024-03-05 14:00:00+01:00,10\n"
+        "A3,C1,2024-03-05T14:00:00Z,10\n"
+    )
     ingest_file(write(tmp_path, "o.csv", text), "orders", db=db_path)
-    got = query(db_path, "SELECT order_id, strftime(ordered_at AT TIME ZONE 'UTC', '%H:%M') "
-                         "FROM orders ORDER BY 1")
+    got = query(
+        db_path,
+        "SELECT order_id, strftime(ordered_at AT TIME ZONE 'UTC', '%H:%M') FROM orders ORDER BY 1",
+    )
     assert got == [("A1", "17:00"), ("A2", "13:00"), ("A3", "14:00")]
 
 
@@ -109,40 +127,43 @@ def test_utf8_bom(tmp_path: Path, db_path: Path) -> None:
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbfcustomer_id,name\nC1,Ana\n")
     report = ingest_file(path, "customers", db=db_path)
-    assert report.encoding == "utf-8-sig" and report.mapping == {"customer_id": "customer_id",
-                                                                 "name": "name"}
+    assert report.encoding == "utf-8-sig" and report.mapping == {
+        "customer_id": "customer_id",
+        "name": "name",
+    }
     assert query(db_path, "SELECT customer_id, name FROM customers") == [("C1", "Ana")]
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_delimiters(tmp_path: Path, db_path: Path, delimiter: str) -> None:
     rows = ["customer_id", "name", "city"], ["C1", "Ana, a primeira", "Rio"], ["C2", "Bia", "SP"]
-    text = "\n".join(delimiter.join(r if delimiter != "," else [f'"{c}"' for c in r])
-                     for r in rows) + "\n"
+    text = (
+        "\n".join(delimiter.join(r if delimiter != "," else [f'"{c}"' for c in r]) for r in rows)
+        + "\n"
+    )
     report = ingest_file(write(tmp_path, "d.csv", text), "customers", db=db_path)
     assert report.delimiter == delimiter and report.rows_loaded == 2
 
 
 def test_embedded_newlines_keep_physical_line_numbers(tmp_path: Path, db_path: Path) -> None:
     text = (
-        "customer_id,occurred_at,channel,subject\n"   # 1
+        "customer_id,occurred_at,channel,subject\n"  # 1
         'C1,2024-01-02,email,"linha um\nlinha dois"\n'  # 2-3
-        "C1,2024-01-03,pombo,x\n"                     # 4 bad channel
-        "\n"                                          # 5 blank
-        'C2,2024-01-04,chat,"a\nb\nc"\n'              # 6-8
-        "C2,2024-01-05,fax,y\n"                       # 9 bad channel
+        "C1,2024-01-03,pombo,x\n"  # 4 bad channel
+        "\n"  # 5 blank
+        'C2,2024-01-04,chat,"a\nb\nc"\n'  # 6-8
+        "C2,2024-01-05,fax,y\n"  # 9 bad channel
     )
     report = ingest_file(write(tmp_path, "i.csv", text), "interactions", db=db_path)
     assert [r["line"] for r in report.rejects] == [4, 9]
     assert query(db_path, "SELECT line, subject FROM interactions ORDER BY line") == [
-        (2, "linha um\nlinha dois"), (6, "a\nb\nc")]
+        (2, "linha um\nlinha dois"),
+        (6, "a\nb\nc"),
+    ]
 
 
 def test_unterminated_quote_is_one_reject_not_silence(tmp_path: Path, db_path: Path) -> None:
-    text = ("customer_id,name\n"
-            "C1,Ana\n"
-            'C2,"Bia\n'
-            "C3,Caio\n")
+    text = 'customer_id,name\nC1,Ana\nC2,"Bia\nC3,Caio\n'
     report = ingest_file(write(tmp_path, "q.csv", text), "customers", db=db_path)
     assert report.rows_loaded == 1 and report.rows_rejected == 1
     assert report.rejects[0]["line"] == 3
@@ -151,8 +172,10 @@ def test_unterminated_quote_is_one_reject_not_silence(tmp_path: Path, db_path: P
 
 
 def test_preview_shows_decisions_mapping_and_typed_rows(tmp_path: Path) -> None:
-    text = "Número do Pedido;Código do Cliente;Data da Venda;Valor Total (R$);Obs\n" \
-           "P1;C1;13/03/2024;1.234,56;x\nP2;C1;14/03/2024;abc;y\n"
+    text = (
+        "Número do Pedido;Código do Cliente;Data da Venda;Valor Total (R$);Obs\n"
+        "P1;C1;13/03/2024;1.234,56;x\nP2;C1;14/03/2024;abc;y\n"
+    )
     preview = preview_file(write(tmp_path, "v.csv", text), "orders")
     assert preview.profile == "planilha_vendas"
     assert preview.mapping["Valor Total (R$)"] == "gross_amount"
@@ -182,4 +205,6 @@ def test_xlsx_rows_are_sheet_rows(tmp_path: Path, db_path: Path) -> None:
     assert report.encoding == "xlsx"
     assert [(r["line"], r["column"]) for r in report.rejects] == [(4, "Data da Venda")]
     assert query(db_path, "SELECT order_id, line, gross_amount FROM orders ORDER BY 1") == [
-        ("P1", 2, Decimal("1234.56")), ("P3", 5, Decimal("99.00"))]
+        ("P1", 2, Decimal("1234.56")),
+        ("P3", 5, Decimal("99.00")),
+    ]

@@ -49,7 +49,8 @@ def build_store(con: duckdb.DuckDBPyConnection) -> None:
     for cid, lead, placeholder, created, erased in CUSTOMERS:
         con.execute(
             "INSERT INTO customers (customer_id, is_lead, is_placeholder, created_at, erased_at,"
-            " city, state, acquisition_channel, account_manager) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " city, state, acquisition_channel, account_manager)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [cid, lead, placeholder, created, erased, "Recife", "PE", "organic", None],
         )
     for oid, cid, at, gross, refunded, status, channel, category in ORDERS:

@@ -138,22 +138,24 @@ def transactions_from_store(con: duckdb.DuckDBPyConnection, until: date) -> pl.D
     order currency). Only purchases (`is_purchase`: completed or partially
     refunded orders) on or before `until`.
     """
-    return con.execute(
+    con.complete()  # a pending execute() result would block con.sql (DuckDB ≥ 2)
+    return con.sql(
         """
         SELECT customer_id, CAST(ordered_at AS DATE) AS date,
                CAST(sum(net_amount) AS DOUBLE) AS amount
         FROM order_facts
-        WHERE is_purchase AND CAST(ordered_at AS DATE) <= ?
+        WHERE is_purchase AND CAST(ordered_at AS DATE) <= $until
         GROUP BY ALL
         ORDER BY customer_id, date
         """,
-        [until],
+        params={"until": until},
     ).pl()
 
 
 def last_purchase_day(con: duckdb.DuckDBPyConnection) -> date | None:
     """The latest purchase day in the store (business time zone), or None when empty."""
-    row = con.execute(
+    con.complete()  # a pending execute() result would block con.sql (DuckDB ≥ 2)
+    rows = con.sql(
         "SELECT max(CAST(ordered_at AS DATE)) FROM order_facts WHERE is_purchase"
-    ).fetchone()
-    return row[0] if row else None
+    ).fetchall()
+    return rows[0][0] if rows else None

@@ -1,0 +1,84 @@
+"""Named, versioned segment configurations in the store's `configs` table (kind 'segments').
+
+Every save adds a new version (1, 2, …) of its name and an audit-log event; nothing is
+overwritten, so an analyst can go back to, or compare with, any earlier threshold set.
+
+Saving does not bump the store's `data_version`: that counter keys caches of what is
+computed from the customer data (the summary, the model fits), and a configuration changes
+none of it. Segments are recomputed from the cached summary with the configuration as an
+argument, so the configuration itself is the cache key; bumping would throw away the
+expensive summary for nothing.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from crm_core import store
+from crm_core.errors import VinculoError
+from crm_core.segment_config import SegmentConfig, default_config
+from crm_core.summary import query_frame
+
+KIND = "segments"
+
+
+def save_config(con: duckdb.DuckDBPyConnection, config: SegmentConfig, actor: str) -> int:
+    """Store `config` under its name as a new version; returns that version (1 for the first)."""
+    with store.transaction(con):
+        row = con.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM configs WHERE kind = ? AND name = ?",
+            [KIND, config.name],
+        ).fetchall()
+        version = int(row[0][0])
+        con.execute(
+            "INSERT INTO configs (kind, name, version, created_by, body) VALUES (?, ?, ?, ?, ?)",
+            [KIND, config.name, version, actor, config.to_json()],
+        )
+        store.audit(
+            con, actor, "segments.config_saved", target=config.name, detail={"version": version}
+        )
+    return version
+
+
+def load_config(
+    con: duckdb.DuckDBPyConnection, name: str = "default", version: int | None = None
+) -> SegmentConfig:
+    """The configuration `name` at `version` (default: its latest).
+
+    With nothing saved under "default", returns `default_config()`; any other missing
+    name or version raises `VinculoError("segments.config_not_found")`.
+    """
+    sql = "SELECT body FROM configs WHERE kind = ? AND name = ?"
+    params: list[object] = [KIND, name]
+    if version is not None:
+        sql += " AND version = ?"
+        params.append(version)
+    rows = con.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchall()
+    if rows:
+        return SegmentConfig.from_json(rows[0][0])
+    if name == "default" and version is None:
+        return default_config()
+    raise VinculoError("segments.config_not_found", name=name, version=version or "latest")
+
+
+def latest_config(con: duckdb.DuckDBPyConnection) -> tuple[SegmentConfig, int | None]:
+    """The most recently saved configuration of any name and its version, else the default."""
+    rows = con.execute(
+        "SELECT body, version FROM configs WHERE kind = ? "
+        "ORDER BY created_at DESC, version DESC LIMIT 1",
+        [KIND],
+    ).fetchall()
+    if not rows:
+        return default_config(), None
+    return SegmentConfig.from_json(rows[0][0]), int(rows[0][1])
+
+
+def list_configs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every saved version: `name, version, created_at, created_by`, newest first per name."""
+    return query_frame(
+        con,
+        "SELECT name, version, created_at, created_by FROM configs WHERE kind = $kind "
+        "ORDER BY name, version DESC",
+        {"kind": KIND},
+    )

@@ -149,7 +149,7 @@ def order_items_frame(orders: pl.DataFrame, rng: np.random.Generator) -> pl.Data
     )
     return pl.DataFrame(
         {
-            "order_id": orders["order_id"].to_numpy()[order],
+            "order_id": orders["order_id"].gather(order),
             "line_no": line_no + 1,
             "sku": [f"SKU-{c:02d}{i:02d}" for c, i in zip(cat_no, pick, strict=True)],
             "product": product,

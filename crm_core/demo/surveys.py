@@ -101,7 +101,7 @@ def nps_answers(records: pl.DataFrame, mood: np.ndarray, horizon: float, rng):
     sentiment = np.where(nps <= 6, 0, np.where(nps <= 8, 1, 2))
     return pl.DataFrame(
         {
-            "customer_id": buyers["customer_id"].to_numpy()[row],
+            "customer_id": buyers["customer_id"].gather(row),
             "time": time,
             "csat": pl.Series([None] * n, dtype=pl.Int16),
             "nps": nps,

@@ -7,6 +7,7 @@ as UTC datetimes). Events falling on or after `as_of` are dropped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -96,10 +97,26 @@ def _interactions(records, orders, horizon: float, start: date, rng) -> tuple:
     return frame, consents.drop("withdrawn_at")
 
 
-def demo_tables(
-    customers: int, seed: int, as_of: date, params: DemoParams | None = None
-) -> dict[str, pl.DataFrame]:
-    """Every demo table as a frame, deterministic for `(customers, seed, as_of, params)`."""
+@dataclass
+class DemoWorld:
+    """Everything the generator drew, before it is shaped into tables.
+
+    `records` keeps the truth per customer id (`person`, `dropped_at`,
+    `is_lead`); frames keep times as float local days since `start`.
+    """
+
+    start: date
+    population: Population
+    records: pl.DataFrame
+    orders: pl.DataFrame
+    interactions: pl.DataFrame
+    consents: pl.DataFrame
+    feedback: pl.DataFrame
+    order_items: pl.DataFrame | None
+
+
+def simulate(customers: int, seed: int, as_of: date, params: DemoParams | None = None) -> DemoWorld:
+    """Draw the whole demo world, deterministic for `(customers, seed, as_of, params)`."""
     params = params or DemoParams()
     rng = np.random.default_rng(seed)
     horizon = float(params.history_days)
@@ -116,18 +133,29 @@ def demo_tables(
             surveys.nps_answers(records, mood, horizon, rng),
         ]
     ).filter(pl.col("time") < horizon)
-    tables = {
-        "customers": _customers(records, start),
-        "orders": _orders(orders, start),
-        "interactions": _stamp(
-            _numbered(interactions, "interaction_id", "I", 10), start, "occurred_at"
-        ),
-        "feedback": _stamp(_numbered(feedback, "feedback_id", "F", 9), start, "answered_at"),
-        "consents": _stamp(consents, start, "recorded_at"),
-        "demo_truth": pop.truth,
-    }
+    items = None
     if customers <= params.order_items_max_customers:
-        tables["order_items"] = order_gen.order_items_frame(orders, rng)
+        items = order_gen.order_items_frame(orders, rng)
+    return DemoWorld(start, pop, records, orders, interactions, consents, feedback, items)
+
+
+def demo_tables(
+    customers: int, seed: int, as_of: date, params: DemoParams | None = None
+) -> dict[str, pl.DataFrame]:
+    """Every demo table as a frame (columns named as in the store)."""
+    world = simulate(customers, seed, as_of, params)
+    start = world.start
+    interactions = _numbered(world.interactions, "interaction_id", "I", 10)
+    tables = {
+        "customers": _customers(world.records, start),
+        "orders": _orders(world.orders, start),
+        "interactions": _stamp(interactions, start, "occurred_at"),
+        "feedback": _stamp(_numbered(world.feedback, "feedback_id", "F", 9), start, "answered_at"),
+        "consents": _stamp(world.consents, start, "recorded_at"),
+        "demo_truth": world.population.truth,
+    }
+    if world.order_items is not None:
+        tables["order_items"] = world.order_items
     return tables
 
 

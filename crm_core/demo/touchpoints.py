@@ -120,9 +120,9 @@ def campaign_sends(
     pick_ = np.repeat(first, count) + (rng.random(len(row)) * span).astype(np.int64)
     sends = pl.DataFrame(
         {
-            "customer_id": window["customer_id"].to_numpy()[row],
+            "customer_id": window["customer_id"].gather(row),
             "time": times[pick_],
-            "campaign": calendar["campaign"].to_numpy()[pick_],
+            "campaign": calendar["campaign"].gather(pick_),
         }
     )
     return sends.unique(["customer_id", "campaign"], maintain_order=True).with_columns(
@@ -188,7 +188,7 @@ def _spread(records: pl.DataFrame, counts: np.ndarray, until: np.ndarray, rng) -
     start = records["created"].to_numpy()[row]
     return pl.DataFrame(
         {
-            "customer_id": records["customer_id"].to_numpy()[row],
+            "customer_id": records["customer_id"].gather(row),
             "time": start + rng.random(len(row)) * np.maximum(until[row] - start, 0),
             "row": row,
         }

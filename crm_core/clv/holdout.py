@@ -52,8 +52,12 @@ class HoldoutCheck:
             "customers": self.customers,
             "predicted_repeat_purchases": round(self.predicted_repeat_purchases, 3),
             "actual_repeat_purchases": self.actual_repeat_purchases,
-            "by_frequency": self.by_frequency.to_dicts(),
-            "tracking": self.tracking.with_columns(pl.col("week_end").cast(pl.String)).to_dicts(),
+            "by_frequency": self.by_frequency.with_columns(
+                pl.col("predicted_mean", "actual_mean").round(4)
+            ).to_dicts(),
+            "tracking": self.tracking.with_columns(
+                pl.col("week_end").cast(pl.String), pl.col("predicted_cumulative").round(3)
+            ).to_dicts(),
         }
 
 

@@ -34,23 +34,33 @@ def customer_days(
     amount_col: str = "amount",
 ) -> pl.DataFrame:
     """One row per customer and purchase day: `customer_id`, `day` (Date), `amount` (sum)."""
+    return _days(transactions, customer_col, date_col, amount_col).collect()
+
+
+def _days(
+    transactions: pl.DataFrame,
+    customer_col: str,
+    date_col: str,
+    amount_col: str,
+    until: date | None = None,
+) -> pl.LazyFrame:
     for col in (customer_col, date_col, amount_col):
         if col not in transactions.columns:
             raise VinculoError("clv.missing_column", column=col)
-    return (
-        transactions.lazy()
-        .select(
-            pl.col(customer_col).alias("customer_id"),
-            pl.col(date_col).cast(pl.Date).alias("day"),
-            pl.col(amount_col).cast(pl.Float64).alias("amount"),
-        )
-        .group_by("customer_id", "day")
-        .agg(pl.col("amount").sum())
-        .collect()
+    frame = transactions.lazy().select(
+        pl.col(customer_col).alias("customer_id"),
+        pl.col(date_col).cast(pl.Date).alias("day"),
+        pl.col(amount_col).cast(pl.Float64).alias("amount"),
     )
+    if until is not None:
+        frame = frame.filter(pl.col("day") <= until)
+    return frame.group_by("customer_id", "day").agg(pl.col("amount").sum())
 
 
-def rfm_from_days(days: pl.DataFrame, calibration_end: date, time_unit: str) -> pl.DataFrame:
+def rfm_from_days(
+    days: pl.DataFrame | pl.LazyFrame, calibration_end: date, time_unit: str
+) -> pl.DataFrame:
+    """`rfm_inputs` from `customer_days` output (see the module docstring)."""
     unit = float(unit_days(time_unit))
     end = pl.lit(calibration_end, dtype=pl.Date)
     per_customer = (
@@ -93,7 +103,8 @@ def rfm_inputs(
     See the module docstring for the definitions; recency and T are in
     `time_unit`, monetary in the transactions' currency.
     """
-    days = customer_days(transactions, customer_col, date_col, amount_col)
+    unit_days(time_unit)
+    days = _days(transactions, customer_col, date_col, amount_col, until=calibration_end)
     return rfm_from_days(days, calibration_end, time_unit)
 
 

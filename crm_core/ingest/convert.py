@@ -34,6 +34,12 @@ INVALID_CODE = {
 }
 
 
+def first_of(fast: str, slow: str) -> str:
+    """`fast` when it gives a value, else `slow`, which is evaluated only for those rows
+    (DuckDB's CASE evaluates branches on the selected rows; COALESCE evaluates all)."""
+    return f"(CASE WHEN ({fast}) IS NOT NULL THEN ({fast}) ELSE ({slow}) END)"
+
+
 def sql_list(values: tuple[str, ...] | list[str]) -> str:
     """A SQL list literal of strings."""
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
@@ -50,7 +56,22 @@ def _case(c: str, table: dict[str, str]) -> str:
 
 
 def money(c: str, decimal: str) -> str:
-    """Decimal(18,2) from text with the column's decimal separator; currency marks dropped."""
+    """Decimal(18,2) from text with the column's decimal separator; currency marks dropped.
+
+    Fast path first (a plain number DuckDB casts directly), the full clean-up
+    only for the values it cannot read; both follow the column's decision.
+    """
+    if decimal == ",":
+        fast = (
+            f"CASE WHEN NOT contains({c}, '.') THEN "
+            f"TRY_CAST(replace({c}, ',', '.') AS DECIMAL(18,2)) END"
+        )
+    else:
+        fast = f"TRY_CAST({c} AS DECIMAL(18,2))"
+    return first_of(fast, _money_slow(c, decimal))
+
+
+def _money_slow(c: str, decimal: str) -> str:
     clean = CLEAN_MONEY.format(c=c)
     if decimal == ",":
         return (

@@ -59,11 +59,12 @@ def decide_money(
     con: duckdb.DuckDBPyConnection, column: str, header: str, default: str
 ) -> Decision:
     """Decimal separator of one money column (see module docstring)."""
-    clean = CLEAN_MONEY.format(c=column)
+    clean = CLEAN_MONEY.format(c="v")
     comma, point = con.execute(
-        f"SELECT count(*) FILTER (regexp_matches(v, {_COMMA})), "
-        f"count(*) FILTER (regexp_matches(v, {_POINT})) "
-        f"FROM (SELECT {clean} AS v FROM raw WHERE {column} IS NOT NULL)"
+        f"SELECT coalesce(sum(n) FILTER (regexp_matches({clean}, {_COMMA})), 0), "
+        f"coalesce(sum(n) FILTER (regexp_matches({clean}, {_POINT})), 0) "
+        f"FROM (SELECT {column} AS v, count(*) AS n FROM raw WHERE {column} IS NOT NULL "
+        "GROUP BY 1)"
     ).fetchall()[0]
     evidence = {",": int(comma), ".": int(point)}
     if comma == point == 0:
@@ -73,13 +74,14 @@ def decide_money(
 
 def decide_date(con: duckdb.DuckDBPyConnection, column: str, header: str, default: str) -> Decision:
     """Date format of one date/timestamp column (see module docstring)."""
-    v = f"trim({column})"
+    v = "p"  # the first 10 characters hold the whole date part in every format
     iso, slash, day_first, month_first = con.execute(
-        f"SELECT count(*) FILTER (regexp_matches({v}, {ISO})), "
-        f"count(*) FILTER (regexp_matches({v}, {DMY})), "
-        f"count(*) FILTER (TRY_CAST(regexp_extract({v}, {DMY}, 1) AS INT) > 12), "
-        f"count(*) FILTER (TRY_CAST(regexp_extract({v}, {DMY}, 2) AS INT) > 12) "
-        f"FROM raw WHERE {column} IS NOT NULL"
+        f"SELECT coalesce(sum(n) FILTER (regexp_matches({v}, {ISO})), 0), "
+        f"coalesce(sum(n) FILTER (regexp_matches({v}, {DMY})), 0), "
+        f"coalesce(sum(n) FILTER (TRY_CAST(regexp_extract({v}, {DMY}, 1) AS INT) > 12), 0), "
+        f"coalesce(sum(n) FILTER (TRY_CAST(regexp_extract({v}, {DMY}, 2) AS INT) > 12), 0) "
+        f"FROM (SELECT left(trim({column}), 10) AS p, count(*) AS n FROM raw "
+        f"WHERE {column} IS NOT NULL GROUP BY 1)"
     ).fetchall()[0]
     evidence = {
         "iso": int(iso),

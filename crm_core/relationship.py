@@ -228,6 +228,7 @@ def interaction_profile(
         "window_end": as_of + timedelta(days=1),
         "window_start": as_of + timedelta(days=1 - lookback_days),
     }
+    con.complete()  # DuckDB 2: an unread execute() result (store helpers) would block con.sql
     profile = con.sql(_PROFILE_SQL, params=params).pl()
     return profile.with_columns(pl.col(_COUNT_COLUMNS).fill_null(0))
 

@@ -72,6 +72,7 @@ def load_tiny_store(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_interaction_profile_by_hand(con: duckdb.DuckDBPyConnection) -> None:
     load_tiny_store(con)
+    con.execute("SELECT 1 UNION ALL SELECT 2").fetchone()  # left unread, as store helpers do
     profile = interaction_profile(con, date(2024, 6, 30), lookback_days=30)
     assert profile["customer_id"].to_list() == ["a", "b", "c"]  # d is erased
     a, b, c = profile.rows(named=True)

@@ -149,7 +149,7 @@ def score_customers(
     x, tx, age = (inputs[c].to_numpy().astype(np.float64) for c in ("frequency", "recency", "T"))
     monetary = inputs["monetary"].to_numpy()
     spend = gamma_gamma.conditional_expected_average_profit(x * (monetary > 0), monetary)
-    expected, discounted = horizon_purchases(
+    forecast = horizon_purchases(
         bgnbd,
         x,
         tx,
@@ -159,10 +159,10 @@ def score_customers(
         discount_rate=discount_rate,
     )
     return inputs.select("customer_id", "frequency", "recency", "T", "monetary").with_columns(
-        p_alive=pl.Series(bgnbd.probability_alive(x, tx, age)),
-        expected_purchases=pl.Series(expected),
+        p_alive=pl.Series(forecast.p_alive),
+        expected_purchases=pl.Series(forecast.expected_purchases),
         expected_spend=pl.Series(spend),
-        clv=pl.Series(margin * spend * discounted),
+        clv=pl.Series(margin * spend * forecast.discounted_purchases),
     )
 
 

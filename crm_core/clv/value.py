@@ -14,6 +14,8 @@ the share of spend kept as profit (0–1); CLV is in the spend's currency.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
@@ -44,6 +46,14 @@ def distinct_pairs(x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray
     return distinct["x"].to_numpy(), distinct["T"].to_numpy(), index.to_numpy()
 
 
+class HorizonForecast(NamedTuple):
+    """Per-customer forecasts over a horizon (see `horizon_purchases`)."""
+
+    p_alive: FloatArray
+    expected_purchases: FloatArray
+    discounted_purchases: FloatArray
+
+
 def horizon_purchases(
     model: BetaGeoModel,
     frequency: ArrayLike,
@@ -53,9 +63,9 @@ def horizon_purchases(
     time_unit: str = "week",
     horizon_months: int = 12,
     discount_rate: float = 0.01,
-) -> tuple[FloatArray, FloatArray]:
-    """Per customer: expected purchases in the next `horizon_months` months, and
-    the same discounted, Σ_m (E[Y(m)] − E[Y(m−1)]) / (1+d)^m.
+) -> HorizonForecast:
+    """Per customer: P(alive), expected purchases in the next `horizon_months`
+    months, and the same discounted, Σ_m (E[Y(m)] − E[Y(m−1)]) / (1+d)^m.
 
     The hypergeometric part of E[Y(t)] depends on (x, T) only, so it is
     evaluated once per distinct pair and month rather than once per customer
@@ -72,8 +82,9 @@ def horizon_purchases(
     survival = np.hstack([np.ones((len(ux), 1)), survival])
     discount = (1.0 + discount_rate) ** -months
     per_pair = np.einsum("ij,j->i", survival[:, :-1] - survival[:, 1:], discount)
-    scale = model.growth_factor(x) * model.probability_alive(x, tx, age)
-    return scale * (1.0 - survival[index, -1]), scale * per_pair[index]
+    alive = model.probability_alive(x, tx, age)
+    scale = model.growth_factor(x) * alive
+    return HorizonForecast(alive, scale * (1.0 - survival[index, -1]), scale * per_pair[index])
 
 
 def discounted_purchases(
@@ -95,7 +106,7 @@ def discounted_purchases(
         time_unit=time_unit,
         horizon_months=horizon_months,
         discount_rate=discount_rate,
-    )[1]
+    ).discounted_purchases
 
 
 def customer_lifetime_value(

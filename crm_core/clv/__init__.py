@@ -18,13 +18,19 @@ from crm_core.clv.inputs import (
     transactions_from_store,
 )
 from crm_core.clv.service import ClvResult, clv_cli_payload, fit_clv, score_customers
-from crm_core.clv.value import customer_lifetime_value, discounted_purchases
+from crm_core.clv.value import (
+    HorizonForecast,
+    customer_lifetime_value,
+    discounted_purchases,
+    horizon_purchases,
+)
 
 __all__ = [
     "BetaGeoModel",
     "ClvResult",
     "GammaGammaModel",
     "HoldoutCheck",
+    "HorizonForecast",
     "calibration_holdout",
     "clv_cli_payload",
     "customer_days",
@@ -32,6 +38,7 @@ __all__ = [
     "discounted_purchases",
     "fit_clv",
     "holdout_check",
+    "horizon_purchases",
     "rfm_inputs",
     "score_customers",
     "tracking_curve",

@@ -47,6 +47,16 @@ def business_tz() -> str:
     return os.environ.get("CRM_TZ", DEFAULT_TZ)
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The first column of the first row of `sql` (None when no row).
+
+    Reads the whole result (`fetchall`): DuckDB 2 refuses `con.sql()` and
+    `con.register()` while an earlier result is only partly fetched.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
 def _open(path: Path, timeout_s: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + timeout_s
     delay = 0.02
@@ -100,13 +110,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The store's schema version; 0 for an empty file."""
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()
-    if not has_meta or not has_meta[0]:
+    has_meta = scalar(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    )
+    if not has_meta:
         return 0
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    value = scalar(con, "SELECT value FROM meta WHERE key = 'schema_version'")
+    return int(value) if value is not None else 0
 
 
 def migrate(con: duckdb.DuckDBPyConnection, file: Path | None = None) -> int:
@@ -135,8 +145,8 @@ def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """A counter bumped by every write; caches key on it so a write invalidates them."""
-    row = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
-    return int(row[0]) if row else 0
+    value = scalar(con, "SELECT value FROM meta WHERE key = 'data_version'")
+    return int(value) if value is not None else 0
 
 
 def bump_data_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -163,18 +173,14 @@ def audit(
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every data table."""
-    return {
-        table: int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
-        for table in DATA_TABLES
-    }
+    return {table: int(scalar(con, f"SELECT count(*) FROM {table}")) for table in DATA_TABLES}
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the store holds no customers and no orders."""
-    row = con.execute(
-        "SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM orders)"
-    ).fetchone()
-    return not row or row[0] == 0
+    return not scalar(
+        con, "SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM orders)"
+    )
 
 
 def store_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -183,8 +189,7 @@ def store_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     orders = con.execute(
         "SELECT count(*), count(DISTINCT customer_id), coalesce(sum(net_amount), 0) "
         "FROM order_facts"
-    ).fetchone()
-    assert orders is not None
+    ).fetchall()[0]
     return {
         "schema_version": schema_version(con),
         "data_version": data_version(con),

@@ -1,19 +1,20 @@
-"""Vínculo — entry point: page setup, language, navigation. Nothing else."""
+"""Vínculo — entry point: page setup, language, global filters, navigation. Nothing else."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from ui import filters
 from ui.context import language_switch, t
 
 st.set_page_config(page_title="Vínculo", page_icon=":material/hub:", layout="wide")
 language_switch()
+filters.remember(filters.sidebar_filters())
 
 pages = {
     t("nav.data"): [
-        st.Page(
-            "pages/store.py", title=t("page.store.title"), icon=":material/database:", default=True
-        ),
+        st.Page("pages/store.py", title=t("page.store.title"), icon=":material/database:",
+                default=True),
     ],
-}
+}  # fmt: skip
 st.navigation(pages).run()

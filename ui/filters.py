@@ -62,9 +62,10 @@ def _choice(label: str, name: str, options: list[str], fmt=None) -> str:
     current = st.query_params.get(name, ALL)
     opts = [ALL, *options]
     index = opts.index(current) if current in opts else 0
+    all_label = t("filter.all")
     picked = st.sidebar.selectbox(
         label, opts, index=index, key=f"filter_{name}",
-        format_func=lambda v: t("filter.all") if v == ALL else (fmt(v) if fmt else v),
+        format_func=lambda v: all_label if v == ALL else (fmt(v) if fmt else v),
     )  # fmt: skip
     _set_param(name, picked)
     return picked
@@ -121,3 +122,13 @@ def customer_subset(filters: Filters) -> pl.DataFrame | None:
     if filters.tier:
         frame = frame.filter(pl.col("tier").cast(pl.Utf8) == filters.tier)
     return frame.select("customer_id")
+
+
+def remember(filters: Filters | None) -> None:
+    """Called by `app.py` once per run, before the page runs."""
+    st.session_state["_filters"] = filters
+
+
+def current() -> Filters | None:
+    """The filters `app.py` drew for this run; None when the store has no orders."""
+    return st.session_state.get("_filters")

@@ -1,0 +1,44 @@
+"""The shell: global filters kept in the URL, defaulting to the last order day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from crm_core import store
+from crm_core.kpis import last_order_date
+from crm_core.period import Period
+from tests.pages.conftest import open_page
+
+
+def test_filters_default_to_the_last_order_day(demo_db: Path) -> None:
+    at = open_page("pages/store.py")
+    with store.connect(demo_db) as con:
+        last = last_order_date(con)
+    filters = at.session_state["_filters"]
+    assert filters.as_of == last
+    assert filters.period == Period(last - timedelta(days=29), last)
+    assert not filters.is_filtered
+    assert "as_of" not in at.query_params  # defaults stay out of the URL
+
+
+def test_filters_read_from_the_url(demo_db: Path) -> None:
+    at = open_page(
+        "pages/store.py", as_of="2026-03-31", channel="app", tier="gold", **{"from": "2026-03-01"}
+    )
+    filters = at.session_state["_filters"]
+    assert filters.as_of == date(2026, 3, 31)
+    assert filters.period == Period(date(2026, 3, 1), date(2026, 3, 31))
+    assert (filters.channel, filters.tier, filters.segment) == ("app", "gold", "")
+
+
+def test_unknown_filter_values_fall_back_to_all(demo_db: Path) -> None:
+    at = open_page("pages/store.py", channel="<script>", as_of="not-a-date")
+    filters = at.session_state["_filters"]
+    assert filters.channel == ""
+    assert "channel" not in at.query_params
+
+
+def test_empty_store_has_no_filters(empty_db: Path) -> None:
+    at = open_page("pages/store.py")
+    assert at.session_state["_filters"] is None

@@ -24,8 +24,17 @@ import polars as pl
 from crm_core import store
 from crm_core.demo.params import DemoParams
 from crm_core.demo.tables import demo_tables
+from crm_core.errors import VinculoError
 
-__all__ = ["DEMO_TABLES", "DemoParams", "build_demo", "demo_tables", "write_tables"]
+__all__ = [
+    "DEMO_TABLES",
+    "MAX_CUSTOMERS",
+    "DemoParams",
+    "build_demo",
+    "check_request",
+    "demo_tables",
+    "write_tables",
+]
 
 DEMO_TABLES: tuple[str, ...] = (
     "customers",
@@ -37,6 +46,8 @@ DEMO_TABLES: tuple[str, ...] = (
     "feedback",
     "demo_truth",
 )
+MAX_CUSTOMERS = 9_999_999
+"""Customer ids are `C` + 7 digits."""
 _MONEY = "CAST({} AS DECIMAL(18,2))"
 _INSERTS: dict[str, str] = {
     "customers": """INSERT INTO customers (customer_id, name, email, phone, document,
@@ -76,6 +87,7 @@ _INSERTS: dict[str, str] = {
 def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> dict[str, int]:
     """Replace every demo table's rows by `tables`, in the caller's transaction."""
     tables = {**tables, "customer_records": tables["customers"]}
+    con.execute("SET enable_progress_bar = false")
     counts: dict[str, int] = {}
     for name in DEMO_TABLES:
         con.execute(f"DELETE FROM {name}")
@@ -89,6 +101,14 @@ def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]
         finally:
             con.unregister("frame")
     return counts
+
+
+def check_request(customers: int, as_of: date) -> None:
+    """Refuse sizes outside 1…9,999,999 and end dates before 2003 (history from 2000)."""
+    if not 1 <= customers <= MAX_CUSTOMERS:
+        raise VinculoError("demo.bad_size", customers=customers, low=1, high=MAX_CUSTOMERS)
+    if as_of.year < 2003:
+        raise VinculoError("demo.bad_as_of", as_of=as_of.isoformat())
 
 
 def build_demo(
@@ -108,6 +128,7 @@ def build_demo(
     """
     began = time.perf_counter()
     as_of = as_of or date.today()
+    check_request(customers, as_of)
     tables = demo_tables(customers, seed, as_of)
     with store.connect(db) as con, store.transaction(con):
         counts = write_tables(con, tables)

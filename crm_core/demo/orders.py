@@ -24,7 +24,14 @@ from crm_core.demo.process import (
     PurchaseHistory,
 )
 
-_PARTIAL = "partially_refunded"
+STATUSES = ("completed", "partially_refunded", "refunded", "cancelled", "failed", "pending")
+STATUS = pl.Enum(STATUSES)
+
+
+def coded(values: tuple[str, ...], codes: np.ndarray) -> pl.Series:
+    """`values[codes]` as an Enum series (cheap to sort, filter and write)."""
+    return pl.Series(values, dtype=pl.Enum(values))[codes]
+
 
 # fmt: off
 PRODUCTS: dict[str, tuple[str, ...]] = {
@@ -55,7 +62,7 @@ def _attempts(real: pl.DataFrame, share: float, status: str, max_days: float, rn
     slack = pl.col("time") - pl.col("created")
     return chosen.with_columns(
         time=pl.col("time") - pl.min_horizontal(delay, slack),
-        status=pl.lit(status),
+        status=pl.lit(status, dtype=STATUS),
         refund_share=pl.lit(0.0),
         incident=pl.lit(False),
         rank=pl.lit(None, dtype=pl.Int64),
@@ -103,10 +110,10 @@ def orders_frame(
             "time": history.order_time,
             "created": created[owner],
             "gross": value,
-            "status": np.where(refunded, "refunded", np.where(partial, _PARTIAL, "completed")),
+            "status": coded(STATUSES, np.where(refunded, 2, np.where(partial, 1, 0))),
             "refund_share": np.where(refunded, 1.0, np.where(partial, partial_share, 0.0)),
-            "sales_channel": pl.Series(SALES_CHANNELS)[channel],
-            "category": pl.Series(CATEGORIES)[category],
+            "sales_channel": coded(SALES_CHANNELS, channel),
+            "category": coded(CATEGORIES, category),
             "items": 1 + rng.poisson(0.5 + np.minimum(value, 6000) / 400),
             "incident": incident,
             "rank": history.order_rank,
@@ -141,19 +148,17 @@ def order_items_frame(orders: pl.DataFrame, rng: np.random.Generator) -> pl.Data
     share = np.round(gross * weight / group_weight, 2)
     before_last = np.bincount(order, weights=np.where(last, 0.0, share))[order]
     line_total = np.where(last, np.round(gross - before_last, 2), share)
-    category = orders["category"].to_numpy()[order]
+    category = orders["category"].to_physical().to_numpy()[order].astype(np.int64)
     pick = rng.integers(6, size=len(order))
-    product = np.array([PRODUCTS[c][i] for c, i in zip(category, pick, strict=True)], dtype=object)
-    cat_no = (
-        pl.Series(category).replace_strict(list(PRODUCTS), list(range(len(PRODUCTS)))).to_numpy()
-    )
+    flat = [name for category_name in CATEGORIES for name in PRODUCTS[category_name]]
+    sku = pl.Series(category * 100 + pick).cast(pl.String).str.zfill(4)
     return pl.DataFrame(
         {
             "order_id": orders["order_id"].gather(order),
             "line_no": line_no + 1,
-            "sku": [f"SKU-{c:02d}{i:02d}" for c, i in zip(cat_no, pick, strict=True)],
-            "product": product,
-            "category": category,
+            "sku": "SKU-" + sku,
+            "product": pl.Series(flat)[category * 6 + pick],
+            "category": coded(CATEGORIES, category),
             "quantity": quantity,
             "unit_price": np.round(line_total / quantity, 2),
             "line_total": line_total,

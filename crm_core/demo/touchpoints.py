@@ -23,10 +23,12 @@ Interactions (one row each; times in local days until `build` converts them):
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from crm_core.demo.orders import coded
 from crm_core.demo.people import pick
 
 CONSENT_CHANNELS = ("email", "sms", "whatsapp", "phone")
@@ -42,6 +44,30 @@ COMPLAINTS = (
 )
 QUESTIONS = ("Rastreamento do pedido", "Troca de tamanho", "Nota fiscal", "Formas de pagamento")
 POSTS = ("Avaliação de produto", "Dica de uso", "Pergunta à comunidade", "Foto do produto")
+CHANNELS = ("email", "phone", "whatsapp", "chat", "sms", "visit", "community", "web")
+TYPES = ("campaign", "support", "sales", "complaint", "onboarding", "community_post")
+DIRECTIONS = ("inbound", "outbound")
+OUTCOMES = (
+    "delivered",
+    "opened",
+    "clicked",
+    "responded",
+    "converted",
+    "resolved",
+    "unresolved",
+    "no_answer",
+)
+INTERACTION_SCHEMA = {
+    "customer_id": pl.String,
+    "time": pl.Float64,
+    "channel": pl.Enum(CHANNELS),
+    "type": pl.Enum(TYPES),
+    "direction": pl.Enum(DIRECTIONS),
+    "outcome": pl.Enum(OUTCOMES),
+    "campaign": pl.Categorical,
+    "owner": pl.Categorical,
+    "subject": pl.Categorical,
+}
 _MONTHS = ("jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez")
 
 
@@ -49,8 +75,10 @@ def consents_frame(records: pl.DataFrame, horizon: float, rng: np.random.Generat
     """Consent rows: `customer_id, channel, granted, time, source` (+ `withdrawn_at` helper)."""
     n = records.height
     web = pl.Series(np.where(rng.random(n) < 0.7, "cadastro_site", "app"))
-    source = records["acquisition_channel"].replace_strict(
-        _SOURCE_BY_ACQUISITION, default=web, return_dtype=pl.String
+    source = (
+        records["acquisition_channel"]
+        .replace_strict(_SOURCE_BY_ACQUISITION, default=web, return_dtype=pl.String)
+        .cast(pl.Categorical)
     )
     frames = []
     for channel, rate in zip(CONSENT_CHANNELS, CONSENT_RATES, strict=True):
@@ -62,17 +90,18 @@ def consents_frame(records: pl.DataFrame, horizon: float, rng: np.random.Generat
             pl.DataFrame(
                 {
                     "customer_id": records["customer_id"],
-                    "channel": channel,
                     "granted": granted,
                     "time": at,
                     "source": source,
                     "withdrawn_at": np.where(withdrawn, later, np.nan),
                 }
-            )
+            ).with_columns(channel=pl.lit(channel, dtype=pl.Enum(CONSENT_CHANNELS)))
         )
     first = pl.concat(frames)
     withdrawals = first.filter(pl.col("withdrawn_at").is_not_nan()).with_columns(
-        granted=pl.lit(False), time=pl.col("withdrawn_at"), source=pl.lit("central_preferencias")
+        granted=pl.lit(False),
+        time=pl.col("withdrawn_at"),
+        source=pl.lit("central_preferencias", dtype=pl.Categorical),
     )
     return pl.concat([first, withdrawals])
 
@@ -106,7 +135,6 @@ def campaign_sends(
 ) -> pl.DataFrame:
     """Sends of each campaign to `share` of the customers consenting on `channel` then."""
     granted = consents.filter((pl.col("channel") == channel) & pl.col("granted"))
-    granted = granted.filter(pl.col("time") == pl.col("time").min().over("customer_id"))
     window = granted.join(records.select("customer_id", "reachable"), on="customer_id")
     window = window.filter("reachable").with_columns(
         until=pl.col("withdrawn_at").fill_nan(float("inf"))
@@ -117,69 +145,72 @@ def campaign_sends(
     count = rng.binomial(np.maximum(last - first, 0), share)
     row = np.repeat(np.arange(window.height), count)
     span = np.repeat(last - first, count)
-    pick_ = np.repeat(first, count) + (rng.random(len(row)) * span).astype(np.int64)
+    chosen = np.repeat(first, count) + (rng.random(len(row)) * span).astype(np.int64)
+    _, once = np.unique(row * len(times) + chosen, return_index=True)
+    row, chosen = row[once], chosen[once]
     sends = pl.DataFrame(
         {
             "customer_id": window["customer_id"].gather(row),
-            "time": times[pick_],
-            "campaign": calendar["campaign"].gather(pick_),
+            "time": times[chosen],
+            "campaign": calendar["campaign"].gather(chosen),
         }
     )
-    return sends.unique(["customer_id", "campaign"], maintain_order=True).with_columns(
-        channel=pl.lit(channel), type=pl.lit("campaign"), direction=pl.lit("outbound")
-    )
+    return _label(sends, channel, "campaign", "outbound")
 
 
-def engagement(alive: np.ndarray, rng: np.random.Generator, whatsapp: bool) -> np.ndarray:
+def engagement(alive: np.ndarray, rng: np.random.Generator, whatsapp: bool) -> pl.Series:
     """Campaign outcome: delivered < opened < clicked < converted; lower after dropout."""
     u = rng.random(len(alive))
     if whatsapp:
         cuts = np.where(alive[:, None], [0.55, 0.90, 0.90], [0.85, 0.99, 0.99])
-        labels = np.array(["delivered", "responded", "responded", "converted"])
+        labels = np.array([0, 3, 3, 4])
     else:
         cuts = np.where(alive[:, None], [0.50, 0.80, 0.93], [0.80, 0.97, 1.0])
-        labels = np.array(["delivered", "opened", "clicked", "converted"])
-    return labels[(u[:, None] >= cuts).sum(axis=1)]
+        labels = np.array([0, 1, 2, 4])
+    return coded(OUTCOMES, labels[(u[:, None] >= cuts).sum(axis=1)])
 
 
-def _ticket_outcomes(orders: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def _tickets(orders: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Complaints after incidents and questions after other orders, inbound."""
-    n = orders.height
-    u = rng.random(n)
-    complaint = orders["incident"].to_numpy() & (u < 0.85)
-    question = ~orders["incident"].to_numpy() & (u < 0.05)
-    last_before_drop = orders["last_before_drop"].to_numpy()
-    unresolved = rng.random(n) < np.where(last_before_drop, 0.55, np.where(complaint, 0.15, 0.05))
-    channel = np.array(["phone", "chat", "whatsapp", "email"])[
-        rng.choice(4, n, p=[0.3, 0.25, 0.25, 0.2])
-    ]
-    tickets = orders.select("customer_id", "time").with_columns(
+    u = rng.random(orders.height)
+    incident = orders["incident"].to_numpy()
+    chosen = orders.filter(pl.Series((incident & (u < 0.85)) | (~incident & (u < 0.05))))
+    n = chosen.height
+    complaint = chosen["incident"].to_numpy()
+    unresolved_p = np.where(complaint, 0.15, 0.05)
+    unresolved_p = np.where(chosen["last_before_drop"].to_numpy(), 0.55, unresolved_p)
+    unresolved = rng.random(n) < unresolved_p
+    subject = pl.when(pl.Series(complaint))
+    subject = subject.then(pick(COMPLAINTS, rng.integers(len(COMPLAINTS), size=n), "s"))
+    subject = subject.otherwise(pick(QUESTIONS, rng.integers(len(QUESTIONS), size=n), "q"))
+    return chosen.select(
+        "customer_id",
         time=pl.col("time") + pl.Series(rng.uniform(0.5, 10.0, n)),
-        channel=pl.Series(channel),
-        type=pl.Series(np.where(complaint, "complaint", "support")),
-        direction=pl.lit("inbound"),
-        outcome=pl.Series(np.where(unresolved, "unresolved", "resolved")),
-        subject=pl.when(pl.Series(complaint))
-        .then(pick(COMPLAINTS, rng.integers(len(COMPLAINTS), size=n), "s"))
-        .otherwise(pick(QUESTIONS, rng.integers(len(QUESTIONS), size=n), "q")),
+        channel=coded(CHANNELS, rng.choice([1, 3, 2, 0], n, p=[0.3, 0.25, 0.25, 0.2])),
+        type=coded(TYPES, np.where(complaint, 3, 1)),
+        direction=pl.lit("inbound", dtype=INTERACTION_SCHEMA["direction"]),
+        outcome=coded(OUTCOMES, np.where(unresolved, 6, 5)),
+        subject=subject.cast(pl.Categorical),
     )
-    return tickets.filter(pl.Series(complaint | question))
 
 
 def order_touchpoints(orders: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Tickets after orders and store visits with physical-store orders."""
-    tickets = _ticket_outcomes(orders, rng)
     in_store = orders.filter(
         (pl.col("sales_channel") == "physical_store") & pl.Series(rng.random(orders.height) < 0.6)
     )
-    visits = in_store.select("customer_id", "time").with_columns(
-        time=pl.col("time") - 0.01,
-        channel=pl.lit("visit"),
-        type=pl.lit("sales"),
-        direction=pl.lit("inbound"),
-        outcome=pl.lit("converted"),
+    visits = _label(
+        in_store.select("customer_id", "time"), "visit", "sales", "inbound", outcome="converted"
     )
-    return pl.concat([tickets, visits], how="diagonal")
+    return pl.concat([canonical(_tickets(orders, rng)), visits])
+
+
+def canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    """The interaction columns in `INTERACTION_SCHEMA`'s order and types (nulls if absent)."""
+    return frame.select(
+        pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in INTERACTION_SCHEMA.items()
+    )
 
 
 def _spread(records: pl.DataFrame, counts: np.ndarray, until: np.ndarray, rng) -> pl.DataFrame:
@@ -195,10 +226,18 @@ def _spread(records: pl.DataFrame, counts: np.ndarray, until: np.ndarray, rng) -
     )
 
 
-def _label(frame: pl.DataFrame, channel: str, kind: str, direction: str, **more) -> pl.DataFrame:
-    return frame.with_columns(
-        channel=pl.lit(channel), type=pl.lit(kind), direction=pl.lit(direction), **more
-    )
+def _label(
+    frame: pl.DataFrame, channel: str, kind: str, direction: str, **more: Any
+) -> pl.DataFrame:
+    """Tag rows with channel, type and direction (and more columns); canonical shape."""
+    values = {"channel": channel, "type": kind, "direction": direction}
+    for name, value in more.items():
+        values[name] = value
+    columns = {
+        name: pl.lit(value, dtype=INTERACTION_SCHEMA[name]) if isinstance(value, str) else value
+        for name, value in values.items()
+    }
+    return canonical(frame.with_columns(**columns))
 
 
 def _community(records: pl.DataFrame, active_until: np.ndarray, rng) -> pl.DataFrame:
@@ -211,7 +250,7 @@ def _community(records: pl.DataFrame, active_until: np.ndarray, rng) -> pl.DataF
         "community",
         "community_post",
         "inbound",
-        outcome=pl.lit("responded"),
+        outcome="responded",
         subject=subject,
     )
 
@@ -234,7 +273,7 @@ def _manager_calls(records: pl.DataFrame, horizon: float, rng) -> pl.DataFrame:
         "outbound",
         outcome=pl.Series(np.where(alive, while_alive, after)),
         owner=records["account_manager"].gather(row),
-        subject=pl.lit("Acompanhamento da conta"),
+        subject="Acompanhamento da conta",
     )
 
 
@@ -254,8 +293,8 @@ def _onboarding(records: pl.DataFrame, horizon: float, rng) -> pl.DataFrame:
         "email",
         "onboarding",
         "outbound",
-        outcome=pl.Series(outcome),
-        subject=pl.lit("Boas-vindas"),
+        outcome=outcome,
+        subject="Boas-vindas",
     )
     calls = _spread(
         records,
@@ -270,9 +309,9 @@ def _onboarding(records: pl.DataFrame, horizon: float, rng) -> pl.DataFrame:
         "sales",
         "outbound",
         outcome=pl.Series(answered),
-        subject=pl.lit("Contato comercial"),
+        subject="Contato comercial",
     )
-    return pl.concat([welcome, calls], how="diagonal")
+    return pl.concat([welcome, calls])
 
 
 def relationship_touchpoints(records: pl.DataFrame, horizon: float, rng) -> pl.DataFrame:
@@ -284,4 +323,4 @@ def relationship_touchpoints(records: pl.DataFrame, horizon: float, rng) -> pl.D
         _manager_calls(records, horizon, rng),
         _onboarding(records, horizon, rng),
     ]
-    return pl.concat(parts, how="diagonal").drop("row")
+    return pl.concat(parts)

@@ -6,11 +6,14 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from crm_core import store
-from crm_core.demo import build_demo, demo_tables
+from crm_core.demo import DemoParams, build_demo, demo_tables
+from crm_core.demo.process import expected_repeat_purchases
+from crm_core.errors import VinculoError
 from tests.demo.conftest import AS_OF, SIZE, scalar
 
 
@@ -181,3 +184,32 @@ def test_tiny_sizes_build(size: int) -> None:
     assert tables["customers"].height == size
     assert tables["customers"]["customer_id"].n_unique() == size
     assert tables["orders"].filter(pl.col("customer_id").is_null()).height == 0
+
+
+def test_store_orders_follow_the_bg_nbd_expectation(demo_con) -> None:
+    # Merge second ids into their person (demo_truth), count purchases (all but
+    # failed/cancelled attempts), and compare the mean repeat count with
+    # E[X(T)] over each buyer's tenure T (days from acquisition to as_of).
+    rows = demo_con.execute(
+        f"""WITH person AS (
+            SELECT c.customer_id, coalesce(t.same_person_as, c.customer_id) AS person
+            FROM customers c LEFT JOIN demo_truth t USING (customer_id)),
+        bought AS (
+            SELECT p.person, count(*) AS n, min(o.ordered_at) AS first
+            FROM orders o JOIN person p USING (customer_id)
+            WHERE o.status NOT IN ('failed', 'cancelled') GROUP BY p.person)
+        SELECT n - 1, epoch(TIMESTAMPTZ '{AS_OF.isoformat()} 00:00:00-03' - first) / 86400
+        FROM bought"""
+    ).fetchall()
+    repeats = np.array([r[0] for r in rows], dtype=float)
+    tenure = np.array([r[1] for r in rows], dtype=float)
+    expected = expected_repeat_purchases(tenure, DemoParams()).mean()
+    assert repeats.mean() == pytest.approx(expected, abs=4 * repeats.std() / np.sqrt(len(rows)))
+
+
+def test_bad_requests_are_refused_in_the_users_language(db_path: Path) -> None:
+    with pytest.raises(VinculoError) as error:
+        build_demo(db_path, customers=0)
+    assert "0" in error.value.message("pt_BR") and "clientes" in error.value.message("pt_BR")
+    with pytest.raises(VinculoError):
+        build_demo(db_path, customers=10, as_of=date(2001, 1, 1))

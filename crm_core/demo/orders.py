@@ -69,40 +69,55 @@ def _attempts(real: pl.DataFrame, share: float, status: str, max_days: float, rn
     )
 
 
+def _preferences(person: np.ndarray, n_people: int, rng: np.random.Generator):
+    """Sales channel (75 % the person's favourite) and category (60 %) of each order."""
+    n = len(person)
+    favourite_channel = rng.choice(4, size=n_people, p=SALES_CHANNEL_WEIGHTS)
+    favourite_category = rng.choice(len(CATEGORIES), size=n_people, p=CATEGORY_WEIGHTS)
+    other_channel = rng.choice(4, size=n, p=SALES_CHANNEL_WEIGHTS)
+    other_category = rng.choice(len(CATEGORIES), size=n, p=CATEGORY_WEIGHTS)
+    channel = np.where(rng.random(n) < 0.75, favourite_channel[person], other_channel)
+    category = np.where(rng.random(n) < 0.6, favourite_category[person], other_category)
+    return coded(SALES_CHANNELS, channel), coded(CATEGORIES, category)
+
+
+def _refunds(incident: np.ndarray, params: DemoParams, rng: np.random.Generator):
+    """Status code (0 completed, 1 partially refunded, 2 refunded) and refunded share.
+
+    An order with an incident is refunded with probability 0.12 (partially
+    0.12); the rate for the others is set so the overall shares match
+    `params.refunded_share` and `params.partial_refund_share`.
+    """
+    n = len(incident)
+    hit = float(incident.mean()) if n else 0.0
+    base_full = max(params.refunded_share - 0.12 * hit, 0.0) / max(1.0 - hit, 1e-9)
+    base_partial = max(params.partial_refund_share - 0.12 * hit, 0.0) / max(1.0 - hit, 1e-9)
+    u = rng.random(n)
+    full_p = np.where(incident, 0.12, base_full)
+    refunded = u < full_p
+    partial = ~refunded & (u < full_p + np.where(incident, 0.12, base_partial))
+    share = np.where(refunded, 1.0, np.where(partial, rng.uniform(0.1, 0.6, n), 0.0))
+    return np.where(refunded, 2, np.where(partial, 1, 0)), share
+
+
 def orders_frame(
     history: PurchaseHistory,
     owner: np.ndarray,
     created: np.ndarray,
-    is_company: np.ndarray,
     params: DemoParams,
     rng: np.random.Generator,
 ) -> pl.DataFrame:
     """One row per order (purchases and attempts), sorted by time, with ids.
 
     `owner` is the record (customer row) of each purchase, `created` the
-    creation time of every record, `is_company` per person. Columns: order_id,
-    record, person, time (local days), gross (BRL), discount, refunded, status,
-    sales_channel, category, items, incident, rank.
+    creation time of every record. Columns: order_id, record, person, time
+    (local days), gross (BRL), discount, refunded, status, sales_channel,
+    category, items, incident, rank (null for attempts).
     """
-    n_people = len(history.lam)
     person = history.order_person
-    pref_channel = rng.choice(4, size=n_people, p=SALES_CHANNEL_WEIGHTS)
-    pref_category = rng.choice(len(CATEGORIES), size=n_people, p=CATEGORY_WEIGHTS)
-    n = len(person)
-    channel = np.where(
-        rng.random(n) < 0.75, pref_channel[person], rng.choice(4, size=n, p=SALES_CHANNEL_WEIGHTS)
-    )
-    category = np.where(
-        rng.random(n) < 0.6,
-        pref_category[person],
-        rng.choice(len(CATEGORIES), size=n, p=CATEGORY_WEIGHTS),
-    )
-    incident = history.order_incident
-    u = rng.random(n)
-    refunded = u < np.where(incident, 0.12, 0.01)
-    partial = ~refunded & (u < np.where(incident, 0.24, 0.03))
+    channel, category = _preferences(person, len(history.lam), rng)
+    status, refund_share = _refunds(history.order_incident, params, rng)
     value = history.order_value
-    partial_share = rng.uniform(0.1, 0.6, n)
     real = pl.DataFrame(
         {
             "record": owner,
@@ -110,12 +125,12 @@ def orders_frame(
             "time": history.order_time,
             "created": created[owner],
             "gross": value,
-            "status": coded(STATUSES, np.where(refunded, 2, np.where(partial, 1, 0))),
-            "refund_share": np.where(refunded, 1.0, np.where(partial, partial_share, 0.0)),
-            "sales_channel": coded(SALES_CHANNELS, channel),
-            "category": coded(CATEGORIES, category),
+            "status": coded(STATUSES, status),
+            "refund_share": refund_share,
+            "sales_channel": channel,
+            "category": category,
             "items": 1 + rng.poisson(0.5 + np.minimum(value, 6000) / 400),
-            "incident": incident,
+            "incident": history.order_incident,
             "rank": history.order_rank,
         }
     )

@@ -61,9 +61,7 @@ def _records_with_status(pop: Population, orders: pl.DataFrame) -> pl.DataFrame:
 
 def _order_tables(pop: Population, params: DemoParams, rng) -> pl.DataFrame:
     created = pop.records["created"].to_numpy()
-    frame = order_gen.orders_frame(
-        pop.history, pop.order_record, created, pop.is_company, params, rng
-    )
+    frame = order_gen.orders_frame(pop.history, pop.order_record, created, params, rng)
     ids = pop.records["customer_id"]
     last_rank = pop.history.n_repeat[frame["person"].to_numpy()]
     dropped = pop.history.dropped[frame["person"].to_numpy()]

@@ -213,3 +213,13 @@ def test_bad_requests_are_refused_in_the_users_language(db_path: Path) -> None:
     assert "0" in error.value.message("pt_BR") and "clientes" in error.value.message("pt_BR")
     with pytest.raises(VinculoError):
         build_demo(db_path, customers=10, as_of=date(2001, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("interactions", "occurred_at"), ("feedback", "answered_at"), ("consents", "recorded_at")],
+)
+def test_no_touchpoint_before_the_customer_existed(demo_con, table: str, column: str) -> None:
+    sql = f"""SELECT count(*) FROM {table} t JOIN customers c USING (customer_id)
+        WHERE t.{column} < c.created_at"""
+    assert scalar(demo_con, sql) == 0

@@ -14,6 +14,7 @@ would triple the build's time and size.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,7 @@ def build_demo(
     customers: int = 20_000,
     seed: int = 42,
     as_of: date | None = None,
+    params: DemoParams | None = None,
 ) -> dict[str, Any]:
     """Fill the store at `db` with a fresh demo of `customers` customer ids.
 
@@ -124,15 +126,17 @@ def build_demo(
     `as_of` (default today). Replaces customers, customer_records, consents,
     orders, order_items, interactions, feedback and demo_truth in one
     transaction (uploads and the audit log are kept; one `demo.build` event is
-    logged). Returns the rows written per table and `seconds` taken.
+    logged, with the true parameters in its detail). `params` overrides the true parameters (default `DemoParams()`).
+    Returns the rows written per table and `seconds` taken.
     """
     began = time.perf_counter()
     as_of = as_of or date.today()
     check_request(customers, as_of)
-    tables = demo_tables(customers, seed, as_of)
+    tables = demo_tables(customers, seed, as_of, params)
     with store.connect(db) as con, store.transaction(con):
         counts = write_tables(con, tables)
         detail = {"customers": customers, "seed": seed, "as_of": as_of.isoformat(), **counts}
+        detail["params"] = asdict(params or DemoParams())
         store.audit(con, "demo", "demo.build", rows=sum(counts.values()), detail=detail)
         store.bump_data_version(con)
     return {**counts, "seconds": round(time.perf_counter() - began, 2)}

@@ -5,8 +5,8 @@ existing person (at most one per person), recorded exactly in `demo_truth`.
 The second record varies from the first the way real second registrations do:
 the name without accents, in capitals, or abbreviated (`Maria S. Oliveira`,
 `M. Oliveira`; a company without its `Ltda`); the e-mail in other case with
-stray spaces, at another domain, or missing; the phone in another format or
-missing; the same CPF/CNPJ in the other formatting. A record whose name is
+stray spaces (45 %), at another domain (40 %) or missing (15 %); the phone in
+another format (80 %) or missing; the same CPF/CNPJ in the other formatting. A record whose name is
 abbreviated always keeps its document, so every pair shares either its
 document digits or its normalised name (lower case, no accents). A person
 with repeat orders opens the second id at one of them; that order and half of
@@ -123,7 +123,7 @@ def _variant_name(rng: np.random.Generator, n: int, has_document: pl.Series) -> 
 
 def _variant_email(people: pl.DataFrame, rng: np.random.Generator, n: int) -> pl.Expr:
     taken = people["email"].drop_nulls().str.to_lowercase()
-    variant = pl.Series(rng.integers(0, 3, size=n))
+    variant = pl.Series(rng.choice(3, size=n, p=[0.45, 0.40, 0.15]))  # case, domain, missing
     domain = pick(names.EMAIL_DOMAINS, rng.integers(len(names.EMAIL_DOMAINS), size=n), "d")
     moved = pl.concat_str(pl.col("email").str.split("@").list.first(), pl.lit("@"), domain)
     moved_ok = ~pl.col("is_company") & ~moved.str.to_lowercase().is_in(taken.implode())

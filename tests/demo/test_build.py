@@ -167,6 +167,7 @@ def test_a_build_replaces_data_keeps_uploads_and_is_audited(db_path: Path) -> No
         ).fetchall()
     assert len(events) == 2
     assert json.loads(events[1][1])["customers"] == 400
+    assert json.loads(events[1][1])["params"]["r"] == DemoParams().r
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:

@@ -126,8 +126,9 @@ def build_demo(
     `as_of` (default today). Replaces customers, customer_records, consents,
     orders, order_items, interactions, feedback and demo_truth in one
     transaction (uploads and the audit log are kept; one `demo.build` event is
-    logged, with the true parameters in its detail). `params` overrides the true parameters (default `DemoParams()`).
-    Returns the rows written per table and `seconds` taken.
+    logged, with the true parameters in its detail). `params` overrides the
+    true parameters (default `DemoParams()`). Returns the rows written per
+    table and `seconds` taken.
     """
     began = time.perf_counter()
     as_of = as_of or date.today()

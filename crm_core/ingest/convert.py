@@ -51,8 +51,13 @@ def norm(c: str) -> str:
 
 
 def _case(c: str, table: dict[str, str]) -> str:
+    """Vocabulary lookup: plain lower case first, the full normalisation only if needed."""
+    return first_of(*_case_parts(c, table))
+
+
+def _case_parts(c: str, table: dict[str, str]) -> tuple[str, str]:
     whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in table.items())
-    return f"(CASE {norm(c)} {whens} END)"
+    return f"CASE lower(trim({c})) {whens} END", f"CASE {norm(c)} {whens} END"
 
 
 def money(c: str, decimal: str) -> str:
@@ -61,6 +66,10 @@ def money(c: str, decimal: str) -> str:
     Fast path first (a plain number DuckDB casts directly), the full clean-up
     only for the values it cannot read; both follow the column's decision.
     """
+    return first_of(*_money_parts(c, decimal))
+
+
+def _money_parts(c: str, decimal: str) -> tuple[str, str]:
     if decimal == ",":
         fast = (
             f"CASE WHEN NOT contains({c}, '.') THEN "
@@ -68,7 +77,7 @@ def money(c: str, decimal: str) -> str:
         )
     else:
         fast = f"TRY_CAST({c} AS DECIMAL(18,2))"
-    return first_of(fast, _money_slow(c, decimal))
+    return fast, _money_slow(c, decimal)
 
 
 def _money_slow(c: str, decimal: str) -> str:
@@ -163,3 +172,22 @@ def expression(c: str, ftype: str, fmt: str = "", utc: bool = False) -> str:
     if ftype == "category":
         return f"coalesce({_case(c, vocab.CATEGORY)}, NULLIF(replace({norm(c)}, ' ', '_'), ''))"
     return f"NULLIF(trim({c}), '')"
+
+
+def parts(c: str, ftype: str, fmt: str = "", utc: bool = False) -> tuple[str, str | None]:
+    """(fast, slow) expressions: `slow` is needed only where `fast` gives NULL.
+
+    Lets the caller compute `fast` once and `slow` only on the rows that need it.
+    """
+    if ftype == "money":
+        return _money_parts(c, fmt)
+    if ftype == "timestamp" and fmt == "iso" and not utc:
+        return f"TRY_CAST({c} AS TIMESTAMPTZ)", timestamp(c, fmt, utc)
+    vocabulary = {
+        "status": vocab.ORDER_STATUS,
+        "channel": vocab.CHANNEL,
+        "direction": vocab.DIRECTION,
+    }
+    if ftype in vocabulary:
+        return _case_parts(c, vocabulary[ftype])
+    return expression(c, ftype, fmt, utc), None

@@ -63,7 +63,8 @@ def add_placeholders(con: duckdb.DuckDBPyConnection, rows: str, source: str) -> 
     before = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
     con.execute(f"""INSERT INTO customers (customer_id, email, is_placeholder, source, updated_at)
         SELECT r.customer_id, min(r.cust_email), true, '{source}', now()
-        FROM {rows} r ANTI JOIN customers c ON r.customer_id = c.customer_id
+        FROM (SELECT customer_id, cust_email FROM {rows}) r
+        ANTI JOIN customers c ON r.customer_id = c.customer_id
         GROUP BY r.customer_id""")
     return int(con.execute("SELECT count(*) FROM customers").fetchall()[0][0] - before)
 

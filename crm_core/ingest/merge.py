@@ -64,7 +64,14 @@ def find_applied(con: duckdb.DuckDBPyConnection, sha256: str, kind: str) -> dict
 
 
 def _resolve(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Temp table `inc`: the staged rows with `customer_id` resolved."""
+    """Temp view/table `inc`: the staged rows with `customer_id` resolved."""
+    email_only = con.execute(f"SELECT count(*) FROM {source} WHERE cust_id IS NULL").fetchall()
+    if not email_only[0][0]:  # every row names its customer: no lookup, no copy
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW inc AS "
+            f"SELECT * EXCLUDE (cust_id), cust_id AS customer_id FROM {source}"
+        )
+        return
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _by_email AS
         SELECT lower(trim(email)) AS e, min(customer_id) AS cid FROM customers
         WHERE email IS NOT NULL AND lower(trim(email)) IN
@@ -81,24 +88,22 @@ def _merge_keyed(
     """Insert rows whose key is new; returns (rows loaded, rows duplicate)."""
     key, cols = KEY[kind], COLUMNS[kind]
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE new_rows AS "
-        f"SELECT i.* FROM inc i ANTI JOIN {kind} t ON i.{key} = t.{key}"
+        f"INSERT INTO {kind} ({cols}, upload_id, line) SELECT {cols}, {upload_id}, "
+        f"line FROM inc i ANTI JOIN {kind} t ON i.{key} = t.{key}"
     )
-    con.execute(
-        f"INSERT INTO {kind} ({cols}, upload_id, line) "
-        f"SELECT {cols}, {upload_id}, line FROM new_rows"
-    )
+    new = f"SELECT {key} FROM {kind} WHERE upload_id = {upload_id}"
     if not has_items:
-        new, total = con.execute(
-            "SELECT (SELECT count(*) FROM new_rows), (SELECT count(*) FROM inc)"
+        loaded, total = con.execute(
+            f"SELECT (SELECT count(*) FROM {kind} WHERE upload_id = {upload_id}), "
+            "(SELECT count(*) FROM inc)"
         ).fetchall()[0]
-        return int(new), int(total - new)
+        return int(loaded), int(total - loaded)
     con.execute(f"""INSERT INTO order_items (order_id, line_no, sku, product, category,
             quantity, unit_price, line_total, upload_id)
         SELECT order_id, line_no, sku, product, category, quantity, unit_price, line_total,
-            {upload_id} FROM in_stg_items SEMI JOIN new_rows USING (order_id)""")
+            {upload_id} FROM in_stg_items SEMI JOIN ({new}) n USING (order_id)""")
     loaded, total = con.execute(
-        "SELECT (SELECT count(*) FROM in_stg_items SEMI JOIN new_rows USING (order_id)), "
+        f"SELECT (SELECT count(*) FROM in_stg_items SEMI JOIN ({new}) n USING (order_id)), "
         "(SELECT count(*) FROM in_stg_items)"
     ).fetchall()[0]
     return int(loaded), int(total - loaded)
@@ -148,7 +153,7 @@ def merge(
             loaded, duplicate = _merge_customers(con, upload_id), 0
         else:
             loaded, duplicate = _merge_keyed(con, kind, upload_id, "stg_items" in staged)
-            placeholders = cust.add_placeholders(con, "new_rows", meta["source"])
+            placeholders = cust.add_placeholders(con, "inc", meta["source"])
         result = MergeResult(upload_id, loaded, duplicate, placeholders)
         _record(con, kind, result, meta, rejects)
         progress("merge")

@@ -24,13 +24,18 @@ GOOD = "FROM checked WHERE reject IS NULL"
 
 
 def _dedup(con: duckdb.DuckDBPyConnection, table: str, key: str) -> None:
-    """Keep the first row (by line) of each key in `table`, when any key repeats."""
+    """`table`: the view `table_all`, keeping only the first row (by line) of a repeated key.
+
+    A view when no key repeats (no copy of a big upload), else a table.
+    """
     total, distinct = con.execute(
-        f"SELECT count(*), count(DISTINCT {key}) FROM {table}"
+        f"SELECT count(*), count(DISTINCT {key}) FROM {table}_all"
     ).fetchall()[0]
-    if total != distinct:
+    if total == distinct:
+        con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {table}_all")
+    else:
         con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} "
+            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}_all "
             f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY line) = 1"
         )
 
@@ -39,7 +44,7 @@ def shape_orders(con: duckdb.DuckDBPyConnection, source: str, line_items: bool) 
     """`stg_orders` (one per order) and `stg_items` (line items, line-item files only)."""
     status = "coalesce(status, 'completed')"
     items = "items" if line_items else "coalesce(items, quantity)"
-    con.execute(f"""CREATE OR REPLACE TABLE stg_orders AS
+    con.execute(f"""CREATE OR REPLACE VIEW stg_orders_all AS
         SELECT order_id, customer_id AS cust_id, customer_email AS cust_email, ordered_at,
             gross_amount, coalesce(discount_amount, 0)::DECIMAL(18,2) AS discount_amount,
             (CASE WHEN {status} = 'refunded' AND coalesce(refunded_amount, 0) = 0
@@ -54,6 +59,7 @@ def shape_orders(con: duckdb.DuckDBPyConnection, source: str, line_items: bool) 
             ({items})::INTEGER AS items, '{source}' AS source, line
         {GOOD} AND line = first_line""")
     if line_items:
+        con.execute("CREATE OR REPLACE TABLE stg_orders AS SELECT * FROM stg_orders_all")
         con.execute(f"""CREATE OR REPLACE TABLE stg_items AS
             SELECT order_id, row_number() OVER (PARTITION BY order_id ORDER BY line)::INTEGER
                 AS line_no, sku, product, category, quantity::INTEGER AS quantity, unit_price,
@@ -86,7 +92,7 @@ def shape_interactions(con: duckdb.DuckDBPyConnection, source: str) -> None:
         "concat_ws('|', coalesce(customer_id, customer_email), epoch_ms(occurred_at), "
         "channel, type, direction, outcome, campaign, subject)"
     )
-    con.execute(f"""CREATE OR REPLACE TABLE stg_interactions AS
+    con.execute(f"""CREATE OR REPLACE VIEW stg_interactions_all AS
         SELECT coalesce(interaction_id, 'h' || left(md5({key}), 20)) AS interaction_id,
             customer_id AS cust_id, customer_email AS cust_email, occurred_at, channel, type,
             direction, outcome, campaign, owner, subject, '{source}' AS source, line
@@ -100,7 +106,7 @@ def shape_feedback(con: duckdb.DuckDBPyConnection, source: str) -> None:
         "concat_ws('|', coalesce(customer_id, customer_email), epoch_ms(answered_at), "
         "csat, nps, survey, comment)"
     )
-    con.execute(f"""CREATE OR REPLACE TABLE stg_feedback AS
+    con.execute(f"""CREATE OR REPLACE VIEW stg_feedback_all AS
         SELECT coalesce(feedback_id, 'h' || left(md5({key}), 20)) AS feedback_id,
             customer_id AS cust_id, customer_email AS cust_email, answered_at,
             csat::SMALLINT AS csat, nps::SMALLINT AS nps, comment, survey, channel,

@@ -52,13 +52,29 @@ class Plan:
         return self.line_items and name not in (*ITEM_FIELDS, "order_id")
 
 
-def _typed(field: Field, plan: Plan) -> str:
+def _typed(field: Field, plan: Plan) -> tuple[str, str | None]:
+    """(fast, slow) SQL for one field; see `convert.parts`."""
     if field.name not in plan.columns:
-        return f"NULL::{SQL_TYPE.get(field.type, 'VARCHAR')}"
+        return f"NULL::{SQL_TYPE.get(field.type, 'VARCHAR')}", None
     c = f"c{plan.columns[field.name]}"
-    return convert.expression(
+    return convert.parts(
         c, field.type, plan.formats.get(field.name, ""), field.name in plan.utc_fields
     )
+
+
+def _typed_select(plan: Plan, raw_cols: list[str], first: str) -> str:
+    """Two levels: fast conversions once, the slow ones only where the fast gave NULL."""
+    fields = FIELDS[plan.kind]
+    parts = {f.name: _typed(f, plan) for f in fields}
+    level1 = ", ".join(f"{fast} AS _f_{name}" for name, (fast, _) in parts.items())
+    level2 = ", ".join(
+        f"_f_{name} AS {name}"
+        if slow is None
+        else f"CASE WHEN _f_{name} IS NOT NULL THEN _f_{name} ELSE {slow} END AS {name}"
+        for name, (_, slow) in parts.items()
+    )
+    cols = ", ".join(["line", *raw_cols])
+    return f"SELECT {cols}, {level2}, first_line FROM (SELECT {cols}, {level1}, {first} FROM raw)"
 
 
 def _checks(plan: Plan) -> list[tuple[str, str, str]]:
@@ -68,7 +84,8 @@ def _checks(plan: Plan) -> list[tuple[str, str, str]]:
     for field in fields:
         if field.name in plan.columns and field.type in convert.INVALID_CODE:
             raw = f"c{plan.columns[field.name]}"
-            cond = f"{raw} IS NOT NULL AND trim({raw}) <> '' AND {field.name} IS NULL"
+            # typed NULL first: the other tests then run only on those rows
+            cond = f"{field.name} IS NULL AND {raw} IS NOT NULL AND trim({raw}) <> ''"
             checks.append((field.name, cond, convert.INVALID_CODE[field.type]))
     for group in REQUIRED[plan.kind]:
         mapped = [name for name in group if name in plan.columns]
@@ -100,13 +117,10 @@ def build_checked(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     """Create `checked` from `raw` (see module docstring)."""
     fields = FIELDS[plan.kind]
     raw_cols = sorted({f"c{i}" for i in plan.columns.values()})
-    typed = ", ".join(f"{_typed(f, plan)} AS {f.name}" for f in fields)
     first = "line AS first_line"
     if plan.line_items:
-        first = (
-            f"min(line) OVER (PARTITION BY NULLIF(trim(c{plan.columns['order_id']}), ''))"
-            " AS first_line"
-        )
+        order = f"NULLIF(trim(c{plan.columns['order_id']}), '')"
+        first = f"min(line) OVER (PARTITION BY {order}) AS first_line"
     whens = []
     for name, cond, code in _checks(plan):
         guard = "line = first_line AND " if plan.order_level(name) else ""
@@ -116,8 +130,7 @@ def build_checked(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     names = ", ".join(f.name for f in fields)
     con.execute(
         f"CREATE OR REPLACE TABLE checked AS SELECT line, {names}, first_line, "
-        f"{reject} AS reject FROM (SELECT line, {', '.join([*raw_cols, typed])}, {first} "
-        "FROM raw)"
+        f"{reject} AS reject FROM ({_typed_select(plan, raw_cols, first)})"
     )
     if plan.line_items:
         con.execute(

@@ -208,3 +208,34 @@ def test_xlsx_rows_are_sheet_rows(tmp_path: Path, db_path: Path) -> None:
         ("P1", 2, Decimal("1234.56")),
         ("P3", 5, Decimal("99.00")),
     ]
+
+
+def test_title_lines_before_header_are_skipped(tmp_path: Path, db_path: Path) -> None:
+    text = "Relatório de clientes\ncustomer_id,name,city\nC1,Ana,Rio\nC2,Bia,\n"
+    report = ingest_file(write(tmp_path, "t.csv", text), "customers", db=db_path)
+    assert report.rows_read == 2
+    assert query(db_path, "SELECT customer_id, line FROM customer_records ORDER BY 1") == [
+        ("C1", 3),
+        ("C2", 4),
+    ]
+
+
+def test_salesforce_contacts_with_footer(tmp_path: Path, db_path: Path) -> None:
+    text = (
+        '"Contact ID","First Name","Last Name","Email","Mailing City","Email Opt Out"\n'
+        '"0035g00000Q1","Ana","Souza","ana@x.com","Rio","0"\n'
+        '"0035g00000Q2","Bia","Lima","bia@x.com","SP","1"\n'
+        "\n"
+        '"Grand Totals (2 records)"\n'
+        "\n"
+        '"Confidential Information - Do Not Distribute"\n'
+        '"Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."\n'
+    )
+    report = ingest_file(write(tmp_path, "sfc.csv", text), "customers", db=db_path)
+    assert report.profile == "salesforce_contacts"
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (2, 2, 0)
+    assert len(report.footer_lines) == 3
+    assert query(db_path, "SELECT customer_id, channel, granted FROM consents ORDER BY 1") == [
+        ("0035g00000Q1", "email", True),
+        ("0035g00000Q2", "email", False),
+    ]

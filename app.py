@@ -12,6 +12,11 @@ language_switch()
 filters.remember(filters.sidebar_filters())
 
 pages = {
+    t("nav.lifecycle"): [
+        st.Page("pages/lifecycle.py", title=t("page.lifecycle.title"),
+                icon=":material/filter_alt:"),
+        st.Page("pages/clv.py", title=t("page.clv.title"), icon=":material/savings:"),
+    ],
     t("nav.data"): [
         st.Page("pages/store.py", title=t("page.store.title"), icon=":material/database:",
                 default=True),

@@ -1,0 +1,90 @@
+"""Lifecycle & loyalty → CLV models: BG/NBD + Gamma-Gamma fit, its holdout check, predictions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from crm_core.clv_report import (
+    default_calibration_end,
+    distribution,
+    first_purchase_day,
+    holdout_error,
+    score_overview,
+)
+from crm_core.errors import VinculoError
+from crm_core.i18n.format import format_date, format_money, format_number, format_percent
+from crm_core.lifecycle_report import restrict
+from ui import analysis, filters
+from ui import clv_view as view
+from ui.context import data_version, db, lang, t
+from ui.downloads import download_buttons
+
+TABLE_ROWS = 5000
+
+st.title(t("page.clv.title"))
+st.caption(t("page.clv.caption"))
+f = filters.current()
+if f is None:
+    st.info(t("empty.no_orders"))
+    st.stop()
+first_day = (
+    first_purchase_day(analysis.summary(db(), data_version(), f.as_of, f.config.window_days))
+    or f.as_of
+)
+settings = view.settings(default_calibration_end(first_day, f.as_of), first_day, f.as_of)
+result = view.fit(db(), data_version(), settings)
+if isinstance(result, VinculoError):
+    st.warning(result.message(lang()))
+    st.stop()
+
+st.subheader(t("page.clv.bgnbd"))
+view.parameter_metrics(result.bgnbd, ("r", "alpha", "a", "b", "log_likelihood"))
+st.subheader(t("page.clv.gamma_gamma"))
+view.parameter_metrics(result.gamma_gamma, ("p", "q", "gamma"))
+st.caption(t("page.clv.params.help", unit=t(f"page.clv.unit.{result.time_unit}")))
+
+st.subheader(t("page.clv.holdout"))
+check = result.holdout
+if check is None:
+    st.info(t("page.clv.no_holdout"))
+else:
+    st.caption(t("page.clv.holdout.help", start=format_date(check.calibration_end, lang()),
+                 end=format_date(check.holdout_end, lang())))  # fmt: skip
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("page.clv.predicted_total"), format_number(check.predicted_repeat_purchases,
+              lang(), 1), help=t("page.clv.predicted_total.help"))  # fmt: skip
+    c2.metric(t("page.clv.actual_total"), format_number(check.actual_repeat_purchases, lang()),
+              help=t("page.clv.actual_total.help"))  # fmt: skip
+    c3.metric(t("page.clv.error"), format_percent(holdout_error(check), lang()),
+              help=t("page.clv.error.help"))  # fmt: skip
+    left, right = st.columns(2)
+    left.plotly_chart(view.tracking_figure(check), key="clv_tracking")
+    right.plotly_chart(view.bucket_figure(check), key="clv_buckets")
+
+st.subheader(t("page.clv.distributions"))
+scored = view.predictions(db(), data_version(), settings, f.config.window_days)
+scored = restrict(scored, filters.customer_subset(f))
+overview = score_overview(scored)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("page.clv.customers"), format_number(overview["customers"], lang()),
+          help=t("page.clv.customers.help"))  # fmt: skip
+c2.metric(t("page.clv.mean_p_alive"), format_percent(overview["mean_p_alive"], lang()),
+          help=t("page.clv.col.p_alive.help"))  # fmt: skip
+c3.metric(t("page.clv.mean_clv"), format_money(overview["mean_clv"], lang()),
+          help=t("page.clv.col.clv.help"))  # fmt: skip
+c4.metric(t("page.clv.total_clv"), format_money(overview["total_clv"], lang()),
+          help=t("page.clv.col.clv.help"))  # fmt: skip
+left, right = st.columns(2)
+left.plotly_chart(view.histogram_figure(distribution(scored["p_alive"]), t("page.clv.col.p_alive"),
+                                        ".0%"), key="clv_p_alive")  # fmt: skip
+right.plotly_chart(view.histogram_figure(distribution(scored["clv"]), t("page.clv.col.clv")),
+                   key="clv_values")  # fmt: skip
+st.caption(t("page.clv.distributions.help"))
+
+st.subheader(t("page.clv.table"))
+shown = scored.head(TABLE_ROWS)
+if shown.height < scored.height:
+    st.caption(t("page.clv.table.top", shown=format_number(shown.height, lang()),
+                 total=format_number(scored.height, lang())))  # fmt: skip
+st.dataframe(shown, hide_index=True, column_config=view.table_config(), key="clv_table")
+download_buttons(shown, "vinculo_clv", key="clv_download")

@@ -16,6 +16,7 @@ pages = {
         st.Page("pages/lifecycle.py", title=t("page.lifecycle.title"),
                 icon=":material/filter_alt:"),
         st.Page("pages/clv.py", title=t("page.clv.title"), icon=":material/savings:"),
+        st.Page("pages/loyalty.py", title=t("page.loyalty.title"), icon=":material/loyalty:"),
     ],
     t("nav.data"): [
         st.Page("pages/store.py", title=t("page.store.title"), icon=":material/database:",

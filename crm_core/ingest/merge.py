@@ -56,11 +56,13 @@ class MergeResult:
 def find_applied(con: duckdb.DuckDBPyConnection, sha256: str, kind: str) -> dict[str, Any] | None:
     """The applied upload of the same bytes and kind, if any."""
     rows = con.execute(
-        "SELECT upload_id, rows_read FROM uploads WHERE sha256 = ? AND kind = ? "
+        "SELECT upload_id, rows_read, profile FROM uploads WHERE sha256 = ? AND kind = ? "
         "AND status = 'applied' ORDER BY upload_id LIMIT 1",
         [sha256, kind],
     ).fetchall()
-    return {"upload_id": rows[0][0], "rows_read": rows[0][1]} if rows else None
+    if not rows:
+        return None
+    return {"upload_id": rows[0][0], "rows_read": rows[0][1], "profile": rows[0][2]}
 
 
 def _resolve(con: duckdb.DuckDBPyConnection, source: str) -> None:

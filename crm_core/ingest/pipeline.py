@@ -16,8 +16,8 @@ from typing import Any
 
 from crm_core import store
 from crm_core.ingest import merge as merger
-from crm_core.ingest.fields import KINDS
-from crm_core.ingest.prepare import Prepared, prepare
+from crm_core.ingest.fields import KINDS, missing_required
+from crm_core.ingest.prepare import Prepared, open_source, prepare
 from crm_core.ingest.report import (
     REPORT_REJECTS_MAX,
     IngestPreview,
@@ -25,7 +25,6 @@ from crm_core.ingest.report import (
     IngestReport,
 )
 from crm_core.ingest.shape import STAGED_TABLES
-from crm_core.ingest.validate import SQL_TYPE
 
 Progress = Callable[[float, str], None]
 
@@ -112,14 +111,23 @@ def ingest_file(
     _check_input(path, name, kind, max_bytes)
     tell(0.0, "scan")
     with tempfile.TemporaryDirectory(prefix="vinculo-ingest-") as folder:
-        prep = prepare(path, name, kind, mapping, profile, Path(folder))
+        source = open_source(path, name, Path(folder))
+        with store.connect(db) as con:  # a moment's read: was this file applied already?
+            earlier = merger.find_applied(con, source.sha256, kind)
+        if earlier:
+            report = IngestReport(
+                kind=kind,
+                file_name=name,
+                sha256=source.sha256,
+                profile=earlier["profile"] or "",
+                encoding=source.encoding,
+                delimiter=source.layout.delimiter,
+                lang=lang,
+            )
+            return _duplicate(report, earlier)
+        prep = prepare(path, name, kind, mapping, profile, Path(folder), source=source)
         tell(0.6, "validate")
         report = _report(prep, kind, name, lang)
-        with store.connect(db) as con:
-            earlier = merger.find_applied(con, prep.source.sha256, kind)
-        if earlier:
-            prep.con.close()
-            return _duplicate(report, earlier)
         _refuse_if_nothing(prep, name, lang)
         staged = {
             t: prep.con.sql(f"SELECT * FROM {t}").to_arrow_table()
@@ -185,8 +193,6 @@ def preview_file(
             limit=max(rows, sample_rows),
             strict=False,
         )
-        from crm_core.ingest.fields import missing_required
-
         missing = missing_required(kind, set(prep.columns.fields))
         typed = prep.con.sql("SELECT 1 AS line LIMIT 0").pl()
         if not missing:
@@ -195,7 +201,6 @@ def preview_file(
                 f"SELECT {cols} FROM checked WHERE reject IS NULL ORDER BY line LIMIT {int(rows)}"
             ).pl()
         prep.con.close()
-    _ = SQL_TYPE
     return IngestPreview(
         kind=kind,
         profile=prep.profile.name,

@@ -139,9 +139,13 @@ def prepare(
     folder: Path,
     limit: int | None = None,
     strict: bool = True,
+    source: Source | None = None,
 ) -> Prepared:
-    """Sniff, stage, decide, validate and shape one file (no store access)."""
-    source = open_source(path, name, folder)
+    """Sniff (unless `source` is given), stage, decide, validate and shape one file.
+
+    No store access: this runs while the store stays free for others.
+    """
+    source = source or open_source(path, name, folder)
     prof, cmap, _ = plan_columns(source, kind, name, mapping, profile, strict=strict)
     con = staging_connection()
     staged = stage_source(con, source, name, limit)

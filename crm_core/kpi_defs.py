@@ -25,7 +25,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from crm_core.kpi_query import Grain, midnight, registered, run
+from crm_core.kpi_query import Grain, registered, run
 from crm_core.period import Period
 
 Unit = Literal["count", "money", "rate", "score"]
@@ -35,8 +35,8 @@ Subset = pl.DataFrame | None
 
 
 def _active_sql(q: Grain) -> str:
-    return f"""SELECT g, {q.k("d")} AS k, count(DISTINCT customer_id) AS value
-        FROM ({q.orders(purchases=True)}) GROUP BY ALL"""
+    return f"""SELECT g, k, count(*) AS value FROM {q.customer_buckets()}
+        WHERE k >= 0 AND purchases > 0 GROUP BY ALL"""
 
 
 def active_customers(
@@ -48,10 +48,10 @@ def active_customers(
 
 
 def _new_sql(q: Grain) -> str:
-    return f"""SELECT g, {q.k("first_ts::DATE")} AS k, count(*) AS value FROM (
-            SELECT g, customer_id, min(ts) AS first_ts
-            FROM ({q.orders(since="history", purchases=True, among_active=True)})
-            GROUP BY ALL HAVING min(ts) >= {midnight(q.lo)})
+    return f"""SELECT g, k, count(*) AS value FROM (
+            SELECT g, customer_id, min(k) AS k FROM {q.customer_buckets()} c
+            SEMI JOIN ({q.fresh_ids()}) f ON f.customer_id = c.customer_id
+            WHERE k >= 0 AND purchases > 0 GROUP BY ALL)
         GROUP BY ALL"""
 
 
@@ -62,8 +62,8 @@ def new_customers(con: duckdb.DuckDBPyConnection, period: Period, customers: Sub
 
 
 def _revenue_sql(q: Grain) -> str:
-    return f"""SELECT g, {q.k("d")} AS k, sum(net_amount)::DOUBLE AS value
-        FROM ({q.orders()}) GROUP BY ALL"""
+    return f"""SELECT g, k, sum(net) AS value FROM {q.customer_buckets()}
+        WHERE k >= 0 GROUP BY ALL"""
 
 
 def revenue(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = None) -> float:
@@ -73,9 +73,8 @@ def revenue(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = 
 
 
 def _aov_sql(q: Grain) -> str:
-    return f"""SELECT g, {q.k("d")} AS k,
-            sum(net_amount)::DOUBLE / nullif(count(*) FILTER (is_purchase), 0) AS value
-        FROM ({q.orders()}) GROUP BY ALL"""
+    return f"""SELECT g, k, sum(net) / nullif(sum(purchases), 0) AS value
+        FROM {q.customer_buckets()} WHERE k >= 0 GROUP BY ALL"""
 
 
 def aov(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = None) -> float | None:
@@ -87,8 +86,7 @@ def aov(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = None
 def _retention_sql(q: Grain, *, churn: bool = False) -> str:
     ratio = "count(c.customer_id)::DOUBLE / count(*)"
     return f"""WITH act AS (
-            SELECT DISTINCT g, customer_id, {q.k("d")} AS k
-            FROM ({q.orders(since="lead_in", purchases=True)}))
+            SELECT g, customer_id, k FROM {q.customer_buckets()} WHERE purchases > 0)
         SELECT a.g, a.k + 1 AS k, {"1 - " if churn else ""}{ratio} AS value
         FROM act a LEFT JOIN act c ON c.customer_id = a.customer_id
             AND c.g IS NOT DISTINCT FROM a.g AND c.k = a.k + 1
@@ -114,18 +112,21 @@ def churn_rate(
 
 
 def _repeat_sql(q: Grain) -> str:
-    # A customer active in bucket k has purchases on >= 2 local days up to its end
-    # exactly when their first purchase ever came before the local day of their
-    # last purchase in k (instants are compared, sparing the history a day cast).
-    return f"""WITH first AS (
-            SELECT g, customer_id, min(ts) AS first_ts
-            FROM ({q.orders(since="history", purchases=True, among_active=True)}) GROUP BY ALL),
-        act AS (
-            SELECT g, customer_id, {q.k("d")} AS k, max(d) AS last_day
-            FROM ({q.orders(purchases=True)}) GROUP BY ALL)
-        SELECT a.g, a.k, avg((f.first_ts < CAST(a.last_day AS TIMESTAMPTZ))::DOUBLE) AS value
-        FROM act a JOIN first f ON f.customer_id = a.customer_id AND f.g IS NOT DISTINCT FROM a.g
-        GROUP BY ALL"""
+    # Every active customer with a purchase before the buckets is a repeat buyer.
+    # A fresh one (first purchase in the buckets) is not, at bucket k, when all
+    # their purchases up to k fall on one local day: first day = last day in k.
+    return f"""WITH act AS (
+            SELECT * FROM {q.customer_buckets()} WHERE k >= 0 AND purchases > 0),
+        fresh AS (
+            SELECT g, k, last_ts,
+                min(first_ts) OVER (PARTITION BY g, act.customer_id) AS first_ts
+            FROM act SEMI JOIN ({q.fresh_ids()}) f ON f.customer_id = act.customer_id),
+        single AS (
+            SELECT g, k, count(*) AS n FROM fresh
+            WHERE first_ts::DATE = last_ts::DATE GROUP BY ALL)
+        SELECT a.g, a.k, 1 - coalesce(any_value(s.n), 0)::DOUBLE / count(*) AS value
+        FROM act a LEFT JOIN single s ON s.g IS NOT DISTINCT FROM a.g AND s.k = a.k
+        GROUP BY a.g, a.k"""
 
 
 def repeat_purchase_rate(
@@ -142,10 +143,9 @@ def repeat_purchase_rate(
 
 
 def _avg_clv_sql(q: Grain) -> str:
-    return f"""SELECT a.g, a.k, avg(c.clv) AS value FROM (
-            SELECT DISTINCT g, customer_id, {q.k("d")} AS k
-            FROM ({q.orders(purchases=True)})) a
-        JOIN {q.clv} c ON c.customer_id = a.customer_id GROUP BY ALL"""
+    return f"""SELECT a.g, a.k, avg(c.clv) AS value FROM {q.customer_buckets()} a
+        JOIN {q.clv} c ON c.customer_id = a.customer_id
+        WHERE a.k >= 0 AND a.purchases > 0 GROUP BY ALL"""
 
 
 def avg_clv(
@@ -161,7 +161,7 @@ def avg_clv(
 
 
 def _csat_sql(q: Grain) -> str:
-    return f"""SELECT g, {q.k("d")} AS k, avg((csat >= 4)::DOUBLE) AS value
+    return f"""SELECT g, {q.k("ts")} AS k, avg((csat >= 4)::DOUBLE) AS value
         FROM ({q.feedback()}) WHERE csat IS NOT NULL GROUP BY ALL"""
 
 
@@ -173,7 +173,7 @@ def csat(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = Non
 
 
 def _csat_mean_sql(q: Grain) -> str:
-    return f"""SELECT g, {q.k("d")} AS k, avg(csat)::DOUBLE AS value
+    return f"""SELECT g, {q.k("ts")} AS k, avg(csat)::DOUBLE AS value
         FROM ({q.feedback()}) WHERE csat IS NOT NULL GROUP BY ALL"""
 
 
@@ -185,7 +185,7 @@ def csat_mean(
 
 
 def _nps_sql(q: Grain) -> str:
-    return f"""SELECT g, {q.k("d")} AS k,
+    return f"""SELECT g, {q.k("ts")} AS k,
             100.0 * (count(*) FILTER (nps >= 9) - count(*) FILTER (nps <= 6)) / count(*) AS value
         FROM ({q.feedback()}) WHERE nps IS NOT NULL GROUP BY ALL"""
 
@@ -198,9 +198,9 @@ def nps(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = None
 
 def _contact_rate_sql(q: Grain) -> str:
     return f"""WITH a AS (
-            SELECT g, {q.k("d")} AS k, count(DISTINCT customer_id) AS n
-            FROM ({q.orders(purchases=True)}) GROUP BY ALL),
-        i AS (SELECT g, {q.k("d")} AS k, count(*) AS n FROM ({q.interactions()}) GROUP BY ALL)
+            SELECT g, k, count(*) AS n FROM {q.customer_buckets()}
+            WHERE k >= 0 AND purchases > 0 GROUP BY ALL),
+        i AS (SELECT g, {q.k("ts")} AS k, count(*) AS n FROM ({q.interactions()}) GROUP BY ALL)
         SELECT a.g, a.k, coalesce(i.n, 0)::DOUBLE / a.n AS value
         FROM a LEFT JOIN i ON i.g IS NOT DISTINCT FROM a.g AND i.k = a.k"""
 
@@ -234,7 +234,13 @@ def contact_rate_by_channel(
 
 @dataclass(frozen=True)
 class KpiDef:
-    """One KPI in the registry: how to compute it and how to show it."""
+    """One KPI in the registry: how to compute it and how to show it.
+
+    `uses_cb` / `uses_fresh`: its query reads `Grain.customer_buckets()` /
+    `Grain.fresh_ids()` (callers computing several KPIs precompute them once);
+    `complement_of`: the KPI equals 1 − that KPI on the same base, so a caller
+    that has it need not query again.
+    """
 
     key: str
     function: Callable[..., Value]
@@ -244,6 +250,9 @@ class KpiDef:
     i18n_key: str
     empty: Value = None
     needs_clv: bool = False
+    uses_fresh: bool = False
+    complement_of: str | None = None
+    uses_cb: bool = True
 
     def cast(self, value: object) -> Value:
         """A query's value as the KPI's Python type (`empty` when missing)."""
@@ -259,25 +268,32 @@ def _def(
     unit: Unit,
     better: bool = True,
     empty: Value = None,
-    needs_clv: bool = False,
+    **flags: bool | str,
 ) -> KpiDef:
-    return KpiDef(key, fn, sql, unit, better, f"kpi.{key}", empty, needs_clv)
+    return KpiDef(key, fn, sql, unit, better, f"kpi.{key}", empty, **flags)  # type: ignore[arg-type]
 
 
 KPIS: dict[str, KpiDef] = {
     d.key: d
     for d in (
         _def("active_customers", active_customers, _active_sql, "count", empty=0),
-        _def("new_customers", new_customers, _new_sql, "count", empty=0),
+        _def("new_customers", new_customers, _new_sql, "count", empty=0, uses_fresh=True),
         _def("revenue", revenue, _revenue_sql, "money", empty=0.0),
         _def("aov", aov, _aov_sql, "money"),
         _def("retention_rate", retention_rate, _retention_sql, "rate"),
-        _def("churn_rate", churn_rate, lambda q: _retention_sql(q, churn=True), "rate", False),
-        _def("repeat_purchase_rate", repeat_purchase_rate, _repeat_sql, "rate"),
+        _def(
+            "churn_rate",
+            churn_rate,
+            lambda q: _retention_sql(q, churn=True),
+            "rate",
+            False,
+            complement_of="retention_rate",
+        ),
+        _def("repeat_purchase_rate", repeat_purchase_rate, _repeat_sql, "rate", uses_fresh=True),
         _def("avg_clv", avg_clv, _avg_clv_sql, "money", needs_clv=True),
-        _def("csat", csat, _csat_sql, "rate"),
-        _def("csat_mean", csat_mean, _csat_mean_sql, "score"),
-        _def("nps", nps, _nps_sql, "score"),
+        _def("csat", csat, _csat_sql, "rate", uses_cb=False),
+        _def("csat_mean", csat_mean, _csat_mean_sql, "score", uses_cb=False),
+        _def("nps", nps, _nps_sql, "score", uses_cb=False),
         _def("contact_rate", contact_rate, _contact_rate_sql, "score", False),
     )
 }

@@ -31,7 +31,7 @@ import polars as pl
 from crm_core.errors import VinculoError
 from crm_core.period import Freq, Period, bucket_period, bucket_start, buckets
 
-Since = Literal["buckets", "lead_in", "history"]
+Since = Literal["buckets", "lead_in"]
 _ORDER_TS = "ordered_at"
 
 
@@ -45,9 +45,10 @@ class Grain:
     """How one KPI query slices time (`periods`) and customers (scope, groups).
 
     `periods` are consecutive; `lead_in` is the period just before the first
-    (k = −1: retention's base for bucket 0). With `freq` the bucket index is
-    computed arithmetically from calendar buckets, otherwise by a CASE over the
-    period starts. `scope`, `groups`, `clv` name registered views.
+    (k = −1: retention's base for bucket 0); `freq` records calendar buckets.
+    `scope`, `groups`, `clv` name registered views; `cb` and `fresh` optionally
+    name precomputed `customer_buckets()` and `fresh_ids()`, so that several
+    KPIs share one pass over the orders and one over the history.
     """
 
     periods: tuple[Period, ...]
@@ -56,6 +57,8 @@ class Grain:
     scope: str | None = None
     groups: str | None = None
     clv: str | None = None
+    fresh: str | None = None
+    cb: str | None = None
 
     @classmethod
     def single(cls, period: Period) -> Grain:
@@ -86,20 +89,22 @@ class Grain:
         """Last day of the last bucket."""
         return self.periods[-1].end
 
-    def k(self, day: str) -> str:
-        """SQL: bucket index of the local-date expression `day`; −1 before the first bucket."""
-        first = bucket_start(self.lo, self.freq) if self.freq else None
-        if self.freq == "month":
-            index = f"datediff('month', DATE '{first}', {day})"
-        elif self.freq == "week":
-            index = f"((date_trunc('week', {day})::DATE - DATE '{first}') // 7)"
-        else:
-            whens = " ".join(
-                f"WHEN {day} >= DATE '{p.start}' THEN {i}"
-                for i, p in reversed(list(enumerate(self.periods)))
-            )
-            return f"(CASE {whens} ELSE -1 END)"
-        return f"(CASE WHEN {day} < DATE '{self.lo}' THEN -1 ELSE {index} END)"
+    def k(self, ts: str) -> str:
+        """SQL: bucket index of the instant `ts`; −1 before the first bucket.
+
+        A balanced CASE tree over the buckets' first local midnights (constants),
+        so no row pays for a time-zone-aware cast to a local day, and a trend of
+        150 weeks costs eight comparisons per row.
+        """
+        starts = [midnight(p.start) for p in self.periods]
+
+        def node(i: int, j: int) -> str:  # the index in i..j, given ts >= starts[i]
+            if i == j:
+                return str(i)
+            m = (i + j + 1) // 2
+            return f"CASE WHEN {ts} >= {starts[m]} THEN {node(m, j)} ELSE {node(i, m - 1)} END"
+
+        return f"(CASE WHEN {ts} < {starts[0]} THEN -1 ELSE {node(0, len(starts) - 1)} END)"
 
     def _frame(self, table: str, ts: str, cols: str, lo: date | None, where: str = "") -> str:
         """SQL: rows of `table` in scope with instant `ts`, local day `d` in [lo, hi], group `g`.
@@ -120,32 +125,57 @@ class Grain:
             f"FROM {table} t{joins} WHERE {lower}{upper}{where}"
         )
 
-    def orders(
-        self, *, since: Since = "buckets", purchases: bool = False, among_active: bool = False
-    ) -> str:
+    def orders(self, *, since: Since = "buckets", purchases: bool = False) -> str:
         """SQL: orders in scope: `customer_id, g, ts, d, net_amount, is_purchase`.
 
-        `since`: "buckets" = from the first bucket; "lead_in" = the lead-in and the
-        buckets (skipping any days between them); "history" = everything up to
-        the last bucket. `among_active` keeps only customers who purchased in
-        the buckets (a semi-join that keeps history scans small).
+        `since`: "buckets" = from the first bucket; "lead_in" = the lead-in and
+        the buckets (skipping any days between them).
         """
         where = " AND t.is_purchase" if purchases else ""
-        lo: date | None = self.lo
+        lo = self.lo
         if since == "lead_in":
             lo = self.lead_in.start
             where += f" AND (t.{_ORDER_TS} >= {midnight(self.lo)} "
             where += f"OR t.{_ORDER_TS} < {midnight(self.lead_in.end + timedelta(days=1))})"
-        elif since == "history":
-            lo = None
-        if among_active:
-            where += f" AND t.customer_id IN ({self.active_ids()})"
         return self._frame("order_facts", _ORDER_TS, "t.net_amount, t.is_purchase", lo, where)
 
-    def active_ids(self) -> str:
-        """SQL: ids of customers in scope with a purchase in the buckets."""
-        inner = replace(self, groups=None).orders(purchases=True)
-        return f"SELECT DISTINCT customer_id FROM ({inner})"
+    def customer_buckets(self) -> str:
+        """SQL relation: one row per (group, customer, bucket k ≥ −1) with any order.
+
+        Columns `g, customer_id, k, purchases` (purchase orders), `net` (sum of
+        `net_amount` of all orders, BRL), `first_ts`, `last_ts` (first and last
+        purchase instants in the bucket; null without purchases). Every
+        order-based KPI is a small query over this relation.
+        """
+        if self.cb:
+            return self.cb
+        return f"""(SELECT g, customer_id, {self.k("ts")} AS k,
+                count(*) FILTER (is_purchase) AS purchases, sum(net_amount)::DOUBLE AS net,
+                min(ts) FILTER (is_purchase) AS first_ts, max(ts) FILTER (is_purchase) AS last_ts
+            FROM ({self.orders(since="lead_in")}) GROUP BY 1, 2, 3)"""
+
+    def fresh_ids(self) -> str:
+        """SQL: ids of customers in scope whose first purchase ever is in the buckets.
+
+        The buckets' buyers anti-joined with every purchase before the buckets;
+        DuckDB builds the hash table on the (small) buyers and only probes the
+        history.
+        """
+        if self.fresh:
+            return f"SELECT customer_id FROM {self.fresh}"
+        buyers = (
+            f"SELECT DISTINCT customer_id FROM {self.customer_buckets()} "
+            f"WHERE k >= 0 AND purchases > 0"
+        )
+        before = (
+            f"SELECT t.customer_id FROM order_facts t "
+            f"WHERE t.is_purchase AND t.{_ORDER_TS} < {midnight(self.lo)}"
+        )
+        return f"SELECT b.customer_id FROM ({buyers}) b ANTI JOIN ({before}) h USING (customer_id)"
+
+    def ungrouped(self) -> Grain:
+        """The same grain without groups (per-customer facts)."""
+        return replace(self, groups=None)
 
     def feedback(self) -> str:
         """SQL: survey answers in scope in the buckets (`customer_id, g, d, csat, nps`)."""
@@ -160,8 +190,10 @@ def _normalise(kind: str, frame: pl.DataFrame) -> pl.DataFrame:
     if "customer_id" not in frame.columns:
         raise VinculoError("kpis.missing_column", frame=kind, column="customer_id")
     ids = pl.col("customer_id").cast(pl.Utf8)
-    if kind == "scope":
+    if kind in ("scope", "fresh"):
         return frame.select(ids).unique()
+    if kind == "cb":
+        return frame
     if kind == "groups":
         if "group" not in frame.columns:
             raise VinculoError("kpis.missing_column", frame=kind, column="group")
@@ -180,12 +212,21 @@ def registered(
     customers: pl.DataFrame | None = None,
     groups: pl.DataFrame | None = None,
     clv: pl.DataFrame | None = None,
+    fresh: pl.DataFrame | None = None,
+    cb: pl.DataFrame | None = None,
 ) -> Iterator[Grain]:
     """`grain` with the given frames registered as views (unregistered on exit)."""
     names: dict[str, str] = {}
     con.complete()
     try:
-        for kind, frame in (("scope", customers), ("groups", groups), ("clv", clv)):
+        frames = (
+            ("scope", customers),
+            ("groups", groups),
+            ("clv", clv),
+            ("fresh", fresh),
+            ("cb", cb),
+        )
+        for kind, frame in frames:
             if frame is None:
                 continue
             name = f"_kpi_{kind}_{uuid.uuid4().hex[:12]}"

@@ -103,13 +103,35 @@ def _grid(
     groups: pl.DataFrame | None = None,
     clv: pl.DataFrame | None = None,
 ) -> dict[str, dict[tuple[str | None, int], Value]]:
-    """Per KPI, {(group, bucket index): value}: one query per KPI, frames registered once."""
-    out: dict[str, dict[tuple[str | None, int], Value]] = {}
+    """Per KPI, {(group, bucket index): value}: one query per KPI, frames registered once.
+
+    When several KPIs read the orders, their per-customer, per-bucket aggregate
+    is computed once and shared, and so is the scan of the history for fresh
+    customers (first purchase in the buckets); a complement KPI (churn) is
+    derived from the KPI it complements instead of being queried again.
+    """
     with registered(con, grain, customers=customers, groups=groups, clv=clv) as q:
-        for kpi in kpis:
-            if kpi.needs_clv and q.clv is None:
-                out[kpi.key] = {}
-                continue
+        if sum(kpi.uses_cb for kpi in kpis) < 2:
+            return _run_all(con, kpis, q)
+        buckets = run(con, f"SELECT * FROM {q.customer_buckets()}")
+        with registered(con, q, cb=buckets) as shared:
+            if sum(kpi.uses_fresh for kpi in kpis) < 2:
+                return _run_all(con, kpis, shared)
+            with registered(con, shared, fresh=run(con, shared.fresh_ids())) as both:
+                return _run_all(con, kpis, both)
+
+
+def _run_all(
+    con: duckdb.DuckDBPyConnection, kpis: list[KpiDef], q: Grain
+) -> dict[str, dict[tuple[str | None, int], Value]]:
+    out: dict[str, dict[tuple[str | None, int], Value]] = {}
+    for kpi in kpis:
+        if kpi.needs_clv and q.clv is None:
+            out[kpi.key] = {}
+        elif kpi.complement_of in out:
+            base = out[kpi.complement_of]  # type: ignore[index]
+            out[kpi.key] = {key: None if v is None else 1 - v for key, v in base.items()}
+        else:
             rows = run(con, kpi.sql(q))
             out[kpi.key] = {(g, k): v for g, k, v in rows.select("g", "k", "value").iter_rows()}
     return out

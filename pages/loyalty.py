@@ -102,10 +102,9 @@ if table.height:
 
 # ---- survival -------------------------------------------------------------------------------
 st.subheader(t("page.loyalty.survival"))
-dimension = st.selectbox(
-    t("page.loyalty.dimension"), view.DIMENSIONS, key="loyalty_dimension",
-    format_func=lambda d: t(f"page.loyalty.dimension.{d}"),
-)  # fmt: skip
+dimensions = {d: t(f"page.loyalty.dimension.{d}") for d in view.DIMENSIONS}
+dimension = st.selectbox(t("page.loyalty.dimension"), list(dimensions), key="loyalty_dimension",
+                         format_func=dimensions.__getitem__)  # fmt: skip
 cur = view.curves(key, dimension)
 fig = view.survival_chart(cur, t("page.loyalty.months"), t("page.loyalty.survival.y"), label)
 st.plotly_chart(fig, key="loyalty_survival")

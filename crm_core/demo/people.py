@@ -265,17 +265,20 @@ def acquisition_channels(is_company: np.ndarray, rng: np.random.Generator) -> pl
     return pick(names.ACQUISITION_CHANNELS, np.where(is_company, company, person), "channel")
 
 
+def _top(value: np.ndarray, among: np.ndarray, share: float) -> np.ndarray:
+    """Members of `among` whose value is in the top `share` of that group."""
+    if not among.any():
+        return np.zeros(len(value), dtype=bool)
+    return among & (value >= np.quantile(value[among], 1 - share))
+
+
 def account_managers(
     is_company: np.ndarray, value_score: np.ndarray, rng: np.random.Generator
 ) -> pl.Series:
-    """A named manager for every company and for the top 1.5 % of people by value."""
-    top = value_score >= np.quantile(value_score[~is_company], 0.985) if (~is_company).any() else 0
-    managed = is_company | top
+    """A named manager (dedicated assistance) for the top 40 % of companies and the
+    top 1.5 % of people by value (`value_score`: expected spend per day while alive)."""
+    managed = _top(value_score, is_company, 0.40) | _top(value_score, ~is_company, 0.015)
     chosen = pick(
         names.ACCOUNT_MANAGERS, rng.integers(len(names.ACCOUNT_MANAGERS), size=len(managed)), "m"
     )
-    return (
-        pl.DataFrame({"m": chosen, "k": managed})
-        .select(pl.when("k").then("m").otherwise(None).alias("account_manager"))
-        .to_series()
-    )
+    return chosen.set(pl.Series(~managed), None).alias("account_manager")

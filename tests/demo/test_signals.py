@@ -122,6 +122,21 @@ def test_account_managers_serve_companies_and_top_customers(world: DemoWorld) ->
     own = world.records.filter(~pl.col("is_dup"))
     managers = own["account_manager"].drop_nulls()
     assert 8 <= managers.n_unique() <= 12
-    assert own.filter(pl.col("is_company"))["account_manager"].null_count() == 0
+    companies = own.filter(pl.col("is_company"))
+    assert 0.3 < companies["account_manager"].is_not_null().mean() < 0.5
     people = own.filter(~pl.col("is_company"))
     assert 0.005 < people["account_manager"].is_not_null().mean() < 0.03
+
+
+def test_managed_accounts_are_the_valuable_ones(world: DemoWorld) -> None:
+    spend = (
+        world.orders.filter(pl.col("rank").is_not_null())
+        .group_by("customer_id")
+        .agg(spend=pl.col("gross").sum())
+    )
+    own = world.records.filter(~pl.col("is_dup")).join(spend, on="customer_id", how="left")
+    by = own.group_by(managed=pl.col("account_manager").is_not_null()).agg(
+        pl.col("spend").fill_null(0).mean()
+    )
+    mean = dict(by.iter_rows())
+    assert mean[True] > 5 * mean[False]

@@ -65,39 +65,47 @@ def quantile_cut_values(summary: pl.DataFrame) -> dict[str, list[float]]:
             j = (k * n + 4) // 5  # ⌈k·n/5⌉ in integers
             index = n - j if dim == "r" else j - 1
             exprs.append(order_statistic(column, index, n).alias(f"{dim}{k}"))
-    row = summary.filter(scored()).select(exprs).row(0, named=True)
+    buyers = summary.select(list(DIMENSIONS.values())).filter(scored())  # numbers only: cheap
+    row = buyers.select(exprs).row(0, named=True)
     return {dim: [row[f"{dim}{k}"] for k in range(1, 5)] for dim in DIMENSIONS}
 
 
-def _score(column: str, beats: list[pl.Expr]) -> pl.Expr:
-    score = 1 + pl.sum_horizontal([b.cast(pl.Int8) for b in beats]) if beats else pl.lit(1)
-    return pl.when(scored()).then(score.cast(SCORE_DTYPE))
+def count_chain(conditions: list[pl.Expr], base: int) -> pl.Expr:
+    """`base` + how many of `conditions` hold, given that each implies the ones before it
+    (easiest first), as one when-chain (cheaper than summing booleans); null for customers
+    without a purchase."""
+    chain = pl.when(~scored()).then(pl.lit(None, SCORE_DTYPE))
+    for count in range(len(conditions), 0, -1):
+        chain = chain.when(conditions[count - 1]).then(pl.lit(base + count, SCORE_DTYPE))
+    return chain.otherwise(pl.lit(base, SCORE_DTYPE))
 
 
 def score_expressions(settings: RFMSettings, summary: pl.DataFrame) -> list[pl.Expr]:
     """Expressions for `r_score`, `f_score`, `m_score` (Int8, null when not scored).
 
-    Quantile mode reads its four order statistics per dimension from `summary` first.
+    Each is 1 + the number of cut values the customer beats; the conditions are listed
+    easiest first, so each implies the previous ones. Quantile mode reads its four order
+    statistics per dimension from `summary` first.
     """
     out = []
     if settings.mode == "quantile":
         values = quantile_cut_values(summary)
         for dim, column in DIMENSIONS.items():
-            value = pl.col(column).cast(pl.Float64)
+            value = pl.col(column)
             if dim == "r":
                 beats = [value < cut for cut in values[dim]]
             else:
                 beats = [value > cut for cut in values[dim]]
-            out.append(_score(column, beats).alias(f"{dim}_score"))
+            out.append(count_chain(beats, base=1).alias(f"{dim}_score"))
         return out
     cuts = {"r": settings.recency_cuts, "f": settings.frequency_cuts, "m": settings.monetary_cuts}
     for dim, column in DIMENSIONS.items():
-        value = pl.col(column).cast(pl.Float64)
+        value = pl.col(column)
         if dim == "r":  # cut points are inclusive upper bounds of scores 5, 4, 3, 2
-            beats = [value <= cut for cut in cuts[dim]]
+            beats = [value <= cut for cut in reversed(cuts[dim])]
         else:  # inclusive lower bounds of scores 2, 3, 4, 5
             beats = [value >= cut for cut in cuts[dim]]
-        out.append(_score(column, beats).alias(f"{dim}_score"))
+        out.append(count_chain(beats, base=1).alias(f"{dim}_score"))
     return out
 
 

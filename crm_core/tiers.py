@@ -47,21 +47,32 @@ def tier_cut_values(settings: TierSettings, summary: pl.DataFrame, column: str) 
     for i, cut in enumerate(settings.cuts):
         j = math.ceil(round(cut * n, 9))
         exprs.append(order_statistic(column, n - j, n).alias(str(i)))
-    return list(summary.filter(scored()).select(exprs).row(0))
+    buyers = summary.select(column, "purchase_days").filter(scored())  # numbers only: cheap
+    return list(buyers.select(exprs).row(0))
 
 
 def tier_index(settings: TierSettings, summary: pl.DataFrame, column: str) -> pl.Expr:
-    """Index of the tier (0 = first name) of every scored customer; null for the others."""
+    """Index of the tier (0 = first name) of every scored customer; null for the others.
+
+    One when-chain: customers without a purchase → null, a null value → the last tier, then
+    the hardest condition first (below the smallest cut value / at or above the highest cut
+    point).
+    """
     last = len(settings.names) - 1
-    value = pl.col(column).cast(pl.Float64)
+    value = pl.col(column)
+    chain = pl.when(~scored()).then(pl.lit(None, pl.Int8))
+    chain = chain.when(value.is_null()).then(pl.lit(last, pl.Int8))
     if settings.mode == "percentile":
-        below = [value < cut for cut in tier_cut_values(settings, summary, column)]
-        index = pl.sum_horizontal([b.cast(pl.Int8) for b in below]) if below else pl.lit(0)
-    else:
-        reached = pl.sum_horizontal([(value >= cut).cast(pl.Int8) for cut in settings.cuts])
-        index = last - reached
-    index = pl.when(pl.col(column).is_null()).then(pl.lit(last)).otherwise(index)
-    return pl.when(scored()).then(index.cast(pl.Int8))
+        # index = number of cut values the customer is below; they do not increase.
+        cut_values = tier_cut_values(settings, summary, column)
+        for index in range(len(cut_values), 0, -1):
+            chain = chain.when(value < cut_values[index - 1]).then(pl.lit(index, pl.Int8))
+        return chain.otherwise(pl.lit(0, pl.Int8))
+    for reached in range(len(settings.cuts), 0, -1):
+        chain = chain.when(value >= settings.cuts[reached - 1]).then(
+            pl.lit(last - reached, pl.Int8)
+        )
+    return chain.otherwise(pl.lit(last, pl.Int8))
 
 
 def tier_expression(

@@ -38,9 +38,10 @@ st.plotly_chart(view.funnel_figure(funnel(staged)), key="lc_funnel")
 st.caption(t("page.lifecycle.funnel.help"))
 
 st.subheader(t("page.lifecycle.cohorts"))
+freqs = {v: t(f"page.lifecycle.freq.{v}") for v in ("month", "quarter")}
 freq = st.segmented_control(
-    t("page.lifecycle.cohort_freq"), ["month", "quarter"], default="quarter", key="lc_freq",
-    format_func=lambda v: t(f"page.lifecycle.freq.{v}"),
+    t("page.lifecycle.cohort_freq"), list(freqs), default="quarter", key="lc_freq",
+    format_func=freqs.__getitem__,
 )  # fmt: skip
 mix = stage_mix_by_cohort(staged, base, freq or "quarter")
 st.plotly_chart(view.cohort_mix_figure(mix), key="lc_cohorts")

@@ -40,9 +40,10 @@ def settings(default_end: date, first_day: date, as_of: date) -> ClvSettings:
         key="clv_calibration_end", format=date_input_format(lang()),
         help=t("page.clv.calibration_end.help"),
     )  # fmt: skip
+    units = {u: t(f"page.clv.unit.{u}") for u in ("week", "day")}  # labels fixed at render time
     unit = c2.selectbox(
-        t("page.clv.time_unit"), ["week", "day"], key="clv_time_unit",
-        format_func=lambda u: t(f"page.clv.unit.{u}"), help=t("page.clv.time_unit.help"),
+        t("page.clv.time_unit"), list(units), key="clv_time_unit", format_func=units.__getitem__,
+        help=t("page.clv.time_unit.help"),
     )  # fmt: skip
     horizon = c3.number_input(
         t("page.clv.horizon"), 1, 120, 12, key="clv_horizon", help=t("page.clv.horizon.help")

@@ -188,7 +188,9 @@ def survival_chart(cur: pl.DataFrame, x_title: str, y_title: str, label) -> go.F
 
 def mix_chart(mix: pl.DataFrame, labels: list[str]) -> go.Figure:
     """Relationship types as a donut."""
-    fig = go.Figure(go.Pie(labels=[_safe(x) for x in labels], values=mix["customers"], hole=0.5))
+    fig = go.Figure(
+        go.Pie(labels=[_safe(x) for x in labels], values=mix["customers"].to_list(), hole=0.5)
+    )
     return fig.update_layout(margin={"t": 10, "b": 10}, height=320)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,12 @@ from crm_core.clv import fit_clv
 from crm_core.i18n.format import format_number, format_percent
 from crm_core.lifecycle import assign_stages
 from crm_core.loyalty import churned_customers, dissolution_rate, tier_pyramid
+from crm_core.relationship import (
+    RelationshipRules,
+    interaction_profile,
+    relationship_types,
+    type_counts,
+)
 from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers, segment_label
 from crm_core.summary import customer_summary
@@ -180,6 +187,29 @@ def test_portuguese(demo_db: Path) -> None:
     assert metrics["Taxa de dissolução"] == format_percent(rate["rate"], "pt_BR")
     assert "," in metrics["Taxa de dissolução"]
     assert _table(at, "group", "complaint_rate")["group"].tolist() == ["Dissolvidos", "Ativos"]
+
+
+def _chart(at, trace_type: str) -> dict:
+    """The first trace of type `trace_type` among the page's Plotly charts."""
+    for chart in at.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            if trace.get("type") == trace_type:
+                return trace
+    raise AssertionError(f"no {trace_type} chart")
+
+
+def test_charts_show_the_pyramid_and_relationship_mix(english) -> None:
+    at, exp, path = english
+    pyr = tier_pyramid(exp.segmented, exp.summary, exp.clv)
+    funnel = _chart(at, "funnel")
+    assert funnel["x"] == pyr["customers"].to_list()
+    assert funnel["y"] == [segment_label(x, "en") for x in pyr["tier"]]
+    with store.connect(path) as con:
+        profile = interaction_profile(con, exp.as_of)
+    mix = type_counts(relationship_types(exp.summary, profile, RelationshipRules()))
+    pie = _chart(at, "pie")
+    assert pie["values"] == mix["customers"].to_list()
+    assert sum(pie["values"]) == exp.summary.height
 
 
 def test_empty_store(empty_db: Path) -> None:

@@ -7,6 +7,8 @@ loop), then times, in the same run:
   (a) bare: `CREATE TABLE t AS SELECT * FROM read_csv(file)` into a fresh DuckDB file;
   (b) ours: `crm_core.ingest.ingest_file(file, "orders")` into a fresh store
       (sniff, hash, stage, per-column decisions, validation, one-transaction merge).
+With `--repeat K` each side runs K times (fresh database each time) and the
+best time counts, which damps noise from other work on a shared machine.
 Prints a table, then one line of JSON: {"rows", "bare_s", "ours_s", "ratio"}.
 Target: ratio <= 2.
 """
@@ -49,16 +51,16 @@ def build_csv(path: Path, rows: int) -> None:
     con.close()
 
 
-def time_bare(csv: Path, folder: Path) -> float:
+def time_bare(csv: Path, folder: Path, run: int = 0) -> float:
     started = time.perf_counter()
-    con = duckdb.connect(str(folder / "bare.duckdb"))
+    con = duckdb.connect(str(folder / f"bare{run}.duckdb"))
     con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{csv}')")
     con.close()
     return time.perf_counter() - started
 
 
-def time_ours(csv: Path, folder: Path) -> tuple[float, dict]:
-    db = folder / "store.duckdb"
+def time_ours(csv: Path, folder: Path, run: int = 0) -> tuple[float, dict]:
+    db = folder / f"store{run}.duckdb"
     with store.connect(db):
         pass
     started = time.perf_counter()
@@ -78,6 +80,7 @@ def time_ours(csv: Path, folder: Path) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per side; best counts")
     parser.add_argument("--dir", help="working folder (default: a temp folder)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-", dir=args.dir) as tmp:
@@ -86,8 +89,14 @@ def main() -> None:
         started = time.perf_counter()
         build_csv(csv, args.rows)
         built = time.perf_counter() - started
-        bare = time_bare(csv, folder)
-        ours, detail = time_ours(csv, folder)
+        bare_runs, ours_runs = [], []
+        for run in range(args.repeat):  # interleaved, so both sides see the same load
+            bare_runs.append(time_bare(csv, folder, run))
+            ours_runs.append(time_ours(csv, folder, run))
+            (folder / f"bare{run}.duckdb").unlink()
+            (folder / f"store{run}.duckdb").unlink()
+        bare = min(bare_runs)
+        ours, detail = min(ours_runs, key=lambda pair: pair[0])
         size_mb = csv.stat().st_size / 2**20
     print(f"{'rows':>12} {'file MB':>8} {'build s':>8} {'bare s':>8} {'ours s':>8} {'ratio':>6}")
     print(

@@ -64,7 +64,7 @@ def _typed(field: Field, plan: Plan) -> tuple[str, str | None]:
 
 def _typed_select(plan: Plan, raw_cols: list[str], first: str) -> str:
     """Two levels: fast conversions once, the slow ones only where the fast gave NULL."""
-    fields = FIELDS[plan.kind]
+    fields = [f for f in FIELDS[plan.kind] if f.name in plan.columns]
     parts = {f.name: _typed(f, plan) for f in fields}
     level1 = ", ".join(f"{fast} AS _f_{name}" for name, (fast, _) in parts.items())
     level2 = ", ".join(
@@ -127,14 +127,22 @@ def build_checked(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
         raw = f"c{plan.columns[name]}" if name in plan.columns else "NULL"
         whens.append(f"WHEN {guard}({cond}) THEN '{name}|{code}|' || coalesce({raw}, '')")
     reject = f"CASE {' '.join(whens)} END" if whens else "NULL::VARCHAR"
-    names = ", ".join(f.name for f in fields)
+    mapped = ", ".join(f.name for f in fields if f.name in plan.columns)
+    # only mapped fields are materialised; the view adds the others as typed NULLs
+    con.execute("SET preserve_insertion_order = false")  # rows carry their line from here on
     con.execute(
-        f"CREATE OR REPLACE TABLE checked AS SELECT line, {names}, first_line, "
+        f"CREATE OR REPLACE TABLE checked_rows AS SELECT line, {mapped}, first_line, "
         f"{reject} AS reject FROM ({_typed_select(plan, raw_cols, first)})"
     )
+    unmapped = "".join(
+        f", NULL::{SQL_TYPE.get(f.type, 'VARCHAR')} AS {f.name}"
+        for f in fields
+        if f.name not in plan.columns
+    )
+    con.execute(f"CREATE OR REPLACE VIEW checked AS SELECT *{unmapped} FROM checked_rows")
     if plan.line_items:
         con.execute(
-            "UPDATE checked SET reject = 'order_id|order_rejected|' || first_line "
+            "UPDATE checked_rows SET reject = 'order_id|order_rejected|' || first_line "
             "WHERE reject IS NULL AND line <> first_line AND first_line IN "
-            "(SELECT line FROM checked WHERE reject IS NOT NULL AND line = first_line)"
+            "(SELECT line FROM checked_rows WHERE reject IS NOT NULL AND line = first_line)"
         )

@@ -48,6 +48,8 @@ st.plotly_chart(view.cohort_mix_figure(mix), key="lc_cohorts")
 
 st.subheader(t("page.lifecycle.transitions"))
 first_day = first_purchase_day(base) or f.as_of
+for key in ("lc_from", "lc_to"):
+    view.keep_date_within(key, first_day, f.as_of)
 left, right = st.columns(2)
 date_args = {"min_value": first_day, "max_value": f.as_of, "format": date_input_format(lang())}
 start = left.date_input(

@@ -16,6 +16,7 @@ from crm_core.errors import VinculoError
 from crm_core.i18n.format import date_input_format, format_number
 from ui import analysis
 from ui.context import lang, t
+from ui.lifecycle_view import keep_date_within
 
 ACTUAL, PREDICTED = "#4292c6", "#fd8d3c"
 
@@ -34,6 +35,7 @@ class ClvSettings:
 
 def settings(default_end: date, first_day: date, as_of: date) -> ClvSettings:
     """The model settings chosen in the page; a holdout runs from the calibration end to as-of."""
+    keep_date_within("clv_calibration_end", first_day, as_of)
     c1, c2, c3, c4, c5 = st.columns(5)
     end = c1.date_input(
         t("page.clv.calibration_end"), default_end, min_value=first_day, max_value=as_of,

@@ -54,6 +54,14 @@ def staged_at(f: filters.Filters, day: date) -> pl.DataFrame:
     return restrict(staged, filters.customer_subset(f))
 
 
+def keep_date_within(key: str, low: date, high: date) -> None:
+    """Drop a date widget's remembered value once it falls outside [low, high] (e.g. after
+    the global as-of date moved), so the widget starts again from its default."""
+    chosen = st.session_state.get(key)
+    if isinstance(chosen, date) and not low <= chosen <= high:
+        del st.session_state[key]
+
+
 def stage_metrics(counts: pl.DataFrame, config: SegmentConfig, change: dict | None = None) -> None:
     """One metric per stage (customers), with its definition on hover and the change if given."""
     params = config.lifecycle.to_dict()
@@ -119,37 +127,30 @@ def sankey_figure(moves: pl.DataFrame) -> go.Figure:
     return fig.update_layout(margin={"t": 10, "b": 10})
 
 
+_RULE_SLIDERS: tuple[tuple[str, int, float, float, float], ...] = (
+    ("exploration_days", 0, 0, 730, 1),
+    ("commitment_min_tenure_days", 1, 0, 1825, 1),
+    ("commitment_min_purchase_days", 2, 1, 52, 1),
+    ("expansion_growth", 0, 0.0, 3.0, 0.05),
+    ("p_alive_cutoff", 1, 0.0, 1.0, 0.01),
+    ("churn_window_days", 2, 1, 1095, 1),
+)
+"""(threshold, column, minimum, maximum, step) of each rule slider; a saved value above the
+maximum widens the slider."""
+
+
 def _rule_inputs(rules: LifecycleRules, churn_window_days: int) -> tuple[LifecycleRules, int]:
-    """One slider per rule threshold, starting at the saved values."""
-    c1, c2, c3 = st.columns(3)
-    values = {
-        "exploration_days": c1.slider(
-            t("page.lifecycle.rule.exploration_days"), 0, 730, rules.exploration_days,
-            key="lc_exploration_days", help=t("page.lifecycle.rule.exploration_days.help"),
-        ),
-        "commitment_min_tenure_days": c2.slider(
-            t("page.lifecycle.rule.commitment_min_tenure_days"), 0, 1825,
-            rules.commitment_min_tenure_days, key="lc_commitment_min_tenure_days",
-            help=t("page.lifecycle.rule.commitment_min_tenure_days.help"),
-        ),
-        "commitment_min_purchase_days": c3.slider(
-            t("page.lifecycle.rule.commitment_min_purchase_days"), 1, 52,
-            rules.commitment_min_purchase_days, key="lc_commitment_min_purchase_days",
-            help=t("page.lifecycle.rule.commitment_min_purchase_days.help"),
-        ),
-        "expansion_growth": c1.slider(
-            t("page.lifecycle.rule.expansion_growth"), 0.0, 3.0, float(rules.expansion_growth),
-            0.05, key="lc_expansion_growth", help=t("page.lifecycle.rule.expansion_growth.help"),
-        ),
-        "p_alive_cutoff": c2.slider(
-            t("page.lifecycle.rule.p_alive_cutoff"), 0.0, 1.0, float(rules.p_alive_cutoff),
-            0.01, key="lc_p_alive_cutoff", help=t("page.lifecycle.rule.p_alive_cutoff.help"),
-        ),
-    }  # fmt: skip
-    churn = c3.slider(
-        t("page.lifecycle.rule.churn_window_days"), 1, 1095, churn_window_days,
-        key="lc_churn_window_days", help=t("page.lifecycle.rule.churn_window_days.help"),
-    )  # fmt: skip
+    """One slider per rule threshold (keys `lc_<threshold>`), starting at the saved values."""
+    saved = {**rules.to_dict(), "churn_window_days": churn_window_days}
+    columns = st.columns(3)
+    values = {}
+    for name, column, low, high, step in _RULE_SLIDERS:
+        start = type(low)(saved[name])
+        values[name] = columns[column].slider(
+            t(f"page.lifecycle.rule.{name}"), low, max(high, start), start, step,
+            key=f"lc_{name}", help=t(f"page.lifecycle.rule.{name}.help"),
+        )  # fmt: skip
+    churn = int(values.pop("churn_window_days"))
     return LifecycleRules.from_dict(values), churn
 
 

@@ -19,8 +19,8 @@ import duckdb
 import polars as pl
 
 from crm_core.errors import VinculoError
-from crm_core.kpi_query import Grain, midnight, registered, run, scalar
-from crm_core.period import Freq, Period, bucket_start, check_freq
+from crm_core.kpi_query import Grain, midnight, registered, run
+from crm_core.period import Freq, bucket_start, check_freq
 
 Metric = Literal["customers", "revenue"]
 METRICS: tuple[str, ...] = ("customers", "revenue")
@@ -34,41 +34,36 @@ _SCHEMA = {
 }
 
 
-def _index(freq: Freq, day: str) -> str:
-    """SQL: periods between the cohort start `cohort` and the local day `day`."""
-    if freq == "month":
-        return f"datediff('month', cohort, {day})"
-    return f"((date_trunc('week', {day})::DATE - cohort) // 7)"
-
-
-def _cohort_sql(
-    scope: str | None, freq: Freq, metric: Metric, first: date | None, end: date
-) -> str:
+def _cohort_sql(scope: str | None, grid: Grain, metric: Metric, since: date | None) -> str:
+    """The cohort query over a calendar `grid` of buckets (k = bucket index of an instant)."""
     semi = f" SEMI JOIN {scope} s ON s.customer_id = o.customer_id" if scope else ""
-    upto = f"o.ordered_at < {midnight(end + timedelta(days=1))}"
-    since = f"cohort >= DATE '{first}'" if first else "TRUE"
+    upto = f"o.ordered_at < {midnight(grid.hi + timedelta(days=1))}"
+    after = f"HAVING min(o.ordered_at) >= {midnight(since)}" if since else ""
+    labels = ", ".join(f"DATE '{bucket_start(p.start, grid.freq)}'" for p in grid.periods)  # type: ignore[arg-type]
     return f"""
     WITH cohorts AS (
-        SELECT * FROM (
-            SELECT customer_id, date_trunc('{freq}', min(ordered_at)::DATE)::DATE AS cohort
-            FROM order_facts o{semi} WHERE o.is_purchase AND {upto} GROUP BY customer_id)
-        WHERE {since}),
+        SELECT customer_id, {grid.k("min(o.ordered_at)")} AS cohort_k
+        FROM order_facts o{semi} WHERE o.is_purchase AND {upto}
+        GROUP BY customer_id {after}),
     cells AS (
-        SELECT cohort, count(*) AS cohort_size,
-            unnest(range(0, any_value({_index(freq, f"DATE '{end}'")}) + 1)) AS period_index
-        FROM cohorts GROUP BY cohort),
+        SELECT cohort_k, count(*) AS cohort_size,
+            unnest(range(0, {len(grid.periods)} - cohort_k)) AS period_index
+        FROM cohorts GROUP BY cohort_k),
     activity AS (
-        SELECT c.cohort, {_index(freq, "o.ordered_at::DATE")} AS period_index,
-            count(DISTINCT o.customer_id) FILTER (o.is_purchase) AS customers,
-            sum(o.net_amount)::DOUBLE AS revenue
-        FROM order_facts o JOIN cohorts c ON c.customer_id = o.customer_id
-        WHERE {upto} GROUP BY ALL)
-    SELECT cells.cohort, cells.period_index, cells.cohort_size,
+        SELECT cohort_k, period_index, count(*) FILTER (purchases > 0) AS customers,
+            sum(net) AS revenue
+        FROM (
+            SELECT c.customer_id, c.cohort_k, {grid.k("o.ordered_at")} - c.cohort_k AS period_index,
+                count(*) FILTER (o.is_purchase) AS purchases, sum(o.net_amount)::DOUBLE AS net
+            FROM order_facts o JOIN cohorts c ON c.customer_id = o.customer_id
+            WHERE {upto} GROUP BY 1, 2, 3)
+        GROUP BY ALL)
+    SELECT ([{labels}])[cells.cohort_k + 1] AS cohort, cells.period_index, cells.cohort_size,
         coalesce(a.{metric}, 0)::DOUBLE AS value,
         coalesce(a.{metric}, 0)::DOUBLE / cells.cohort_size AS share
     FROM cells LEFT JOIN activity a
-        ON a.cohort = cells.cohort AND a.period_index = cells.period_index
-    ORDER BY cells.cohort, cells.period_index"""
+        ON a.cohort_k = cells.cohort_k AND a.period_index = cells.period_index
+    ORDER BY cells.cohort_k, cells.period_index"""
 
 
 def cohort_retention(
@@ -79,7 +74,8 @@ def cohort_retention(
     end: date | None = None,
     customers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Acquisition-cohort retention in long format, one DuckDB query.
+    """Acquisition-cohort retention in long format, in one DuckDB query (after a
+    look-up of the first and last order days for the calendar grid).
 
     Cohorts whose first purchase falls from `start`'s bucket on (all when
     None) up to `end` (default: the last order's local day); activity counted
@@ -94,18 +90,22 @@ def cohort_retention(
     freq = check_freq(freq)
     if metric not in METRICS:
         raise VinculoError("kpis.bad_metric", metric=metric, known=", ".join(METRICS))
-    end = end or _last_order_day(con)
-    if end is None:
+    first, last = _order_days(con)
+    end = end or last
+    since = bucket_start(start, freq) if start else None
+    if end is None or first is None or (since or first) > end:
         return pl.DataFrame(schema=_SCHEMA)
-    first = bucket_start(start, freq) if start else None
-    grain = Grain.single(Period(end, end))
-    with registered(con, grain, customers=customers) as q:
-        out = run(con, _cohort_sql(q.scope, freq, metric, first, end))
+    grid = Grain.calendar(bucket_start(since or first, freq), end, freq)
+    with registered(con, grid, customers=customers) as q:
+        out = run(con, _cohort_sql(q.scope, grid, metric, since))
     return out.cast(_SCHEMA)  # type: ignore[arg-type]
 
 
-def _last_order_day(con: duckdb.DuckDBPyConnection) -> date | None:
-    return scalar(con, "SELECT max(ordered_at)::DATE FROM orders")  # type: ignore[return-value]
+def _order_days(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    """Local days of the first and last orders (None, None for an empty store)."""
+    con.complete()
+    rows = con.sql("SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders").fetchall()
+    return rows[0] if rows else (None, None)  # type: ignore[return-value]
 
 
 def cohort_matrix(long: pl.DataFrame, column: str = "share") -> pl.DataFrame:

@@ -6,7 +6,6 @@ import streamlit as st
 
 from crm_core.i18n import translate
 from crm_core.i18n.format import format_money, format_number, format_percent
-from crm_core.loyalty import dissolution_rate
 from crm_core.relationship import RelationshipRules, rule_table
 from crm_core.segments import segment_label
 from crm_core.survival import median_survival_months
@@ -50,7 +49,7 @@ st.dataframe(
 
 # ---- reduce churn: diagnostics ------------------------------------------------------------
 st.subheader(t("page.loyalty.churn"))
-rate = dissolution_rate(fr.staged, fr.summary)
+rate = view.rate(key)
 cols = st.columns(3)
 cols[0].metric(t("page.loyalty.metric.churned"), format_number(rate["churned"], lang()),
                help=t("page.loyalty.metric.churned.help", days=fr.churn_window_days))  # fmt: skip

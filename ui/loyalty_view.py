@@ -17,7 +17,12 @@ import streamlit as st
 
 from crm_core import store
 from crm_core.churn import active_buyers, last_touchpoints, pre_churn_signals, touchpoint_digest
-from crm_core.loyalty import churned_customers, dissolution_timeline, tier_pyramid
+from crm_core.loyalty import (
+    churned_customers,
+    dissolution_rate,
+    dissolution_timeline,
+    tier_pyramid,
+)
 from crm_core.relationship import type_counts
 from crm_core.segment_config import SegmentConfig
 from crm_core.survival import survival_curves
@@ -51,7 +56,7 @@ def key_of(f: Filters, db: str, version: int) -> Key:
 def _mask(summary: pl.DataFrame, segmented: pl.DataFrame, key: Key) -> pl.Series:
     """Rows passing the channel/segment/tier filters (frames share the summary's row order)."""
     channel, segment, tier = key[4:]
-    keep = pl.Series("keep", [True] * summary.height, dtype=pl.Boolean)
+    keep = pl.repeat(True, summary.height, dtype=pl.Boolean, eager=True)
     if channel:
         keep &= (summary["main_channel"] == channel).fill_null(False)
     if segment:
@@ -83,6 +88,13 @@ def pyramid(key: Key) -> pl.DataFrame:
     """`crm_core.loyalty.tier_pyramid` of the filtered customers."""
     fr = frames(key)
     return tier_pyramid(fr.segmented, fr.summary, fr.clv)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def rate(key: Key) -> dict[str, float | int]:
+    """`crm_core.loyalty.dissolution_rate` of the filtered customers."""
+    fr = frames(key)
+    return dissolution_rate(fr.staged, fr.summary)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

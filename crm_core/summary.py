@@ -47,13 +47,16 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 # Orders are first reduced to one row per (customer, local day): day spend, purchase count.
 # The per-customer pass then needs only single-level aggregates, including the first
 # purchase day's spend (arg_min over the day), which the repeat-spend mean excludes.
+# `o` is inlined rather than materialised (scanning the columns again is cheaper than
+# writing 10M rows of strings), and the as-of cut is a plain comparison with the local
+# midnight that ends the day, which DuckDB can prune row groups with.
 _SUMMARY_SQL = """
-WITH o AS (
+WITH o AS NOT MATERIALIZED (
     SELECT customer_id, ordered_at::DATE AS day, net_amount::DOUBLE AS net, is_purchase,
            refunded_amount > 0 AS refunded, status IN ('cancelled', 'failed') AS cancelled,
            sales_channel, category
     FROM order_facts
-    WHERE ordered_at::DATE <= $as_of
+    WHERE ordered_at < ($as_of + 1)::TIMESTAMP::TIMESTAMPTZ  -- local midnight after as_of
 ), d AS (
     SELECT customer_id, day, sum(net) AS net,
            count(*) FILTER (is_purchase) AS n_purchases,

@@ -151,3 +151,14 @@ def test_window_must_be_positive(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(VinculoError) as info:
         customer_summary(con, AS_OF, window_days=0)
     assert info.value.key == "segments.bad_window"
+
+
+def test_days_follow_the_business_time_zone(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In UTC, a4 (01:00 UTC on 1 July) falls after the as-of date and c1 on 1 June.
+    monkeypatch.setenv("CRM_TZ", "UTC")
+    with store.connect(db_path) as con:
+        build_store(con)
+        utc = customer_summary(con, AS_OF, window_days=WINDOW)
+    a, c = row(utc, "A"), row(utc, "C")
+    assert (a["orders"], a["last_purchase"], a["revenue"]) == (3, date(2024, 6, 15), 270.0)
+    assert c["first_purchase"] == date(2024, 6, 1)

@@ -1,10 +1,12 @@
 """RFM segments and value tiers from the cached customer summary.
 
 `segment_customers(summary, config, clv)` is pure Polars: changing a threshold in the
-`SegmentConfig` re-segments the summary already in memory without touching the store (one
-lazy query; ~tens of ms at a million customers). Definitions of the scores, the segment
-map and the tiers live in `crm_core.rfm`, `crm_core.tiers` and `crm_core.segment_config`;
-storing configurations in `crm_core.segment_store`.
+`SegmentConfig` re-segments the summary already in memory without touching the store (a
+few when-chains and one gather; about 30 ms of CPU at a million customers with cut points,
+70 ms in quantile mode, which first finds twelve order statistics by selection).
+Definitions of the scores, the segment map and the tiers live in `crm_core.rfm`,
+`crm_core.tiers` and `crm_core.segment_config`; storing configurations in
+`crm_core.segment_store`.
 """
 
 from __future__ import annotations
@@ -68,8 +70,10 @@ def segment_customers(
     when given, has `customer_id, clv` (model outputs) and tiers rank on it unless the
     config says `value="revenue"`. Returns one row per summary row, same order:
     `customer_id, r_score, f_score, m_score` (Int8, 1–5, null without a purchase),
-    `rfm_score` (Int16, R·100 + F·10 + M), `segment`, `tier` (String; both equal to
-    `config.no_purchase` for customers without a purchase).
+    `rfm_score` (Int16, R·100 + F·10 + M), `segment` (`pl.Enum` of
+    `config.segment_names`, in rule order) and `tier` (`pl.Enum` of the tier names, best
+    first), both `config.no_purchase` for customers without a purchase. Cast them to String
+    to compare frames made with different configurations.
     """
     _require(summary, _NEEDED, "summary")
     frame = summary.select(_NEEDED)
@@ -178,7 +182,7 @@ def _sizes(frame: pl.DataFrame, column: str, order: tuple[str, ...]) -> list[dic
         {
             column: name,
             "customers": int(rows[name]["customers"]) if name in rows else 0,
-            "share": (int(rows[name]["customers"]) / total) if name in rows else 0.0,
+            "share": round(int(rows[name]["customers"]) / total, 6) if name in rows else 0.0,
             "revenue": round(float(rows[name]["revenue"]), 2) if name in rows else 0.0,
         }
         for name in order
@@ -190,7 +194,8 @@ def segments_cli_payload(db: str | None, config_file: str | None, as_of: date | 
 
     The config comes from `config_file` (JSON, as written by `SegmentConfig.to_json`) when
     given, else the latest saved one, else the default. `as_of` defaults to the local date
-    of the latest order. Sizes list every possible label, zeros included.
+    of the latest order. Sizes list every possible label, zeros included. Tiers rank on
+    revenue here (no model is fitted); a config that insists on CLV is refused.
     """
     if config_file:
         try:

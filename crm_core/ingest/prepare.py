@@ -155,7 +155,7 @@ def prepare(
     if not strict and missing_required(kind, set(cmap.fields)):
         return prepared
     build_checked(con, plan)
-    value_rejects = _value_rejects(con, cmap, formats)
+    value_rejects = _value_rejects(con, cmap, formats, source.layout.delimiter)
     prepared.rejects = sorted(staged.structural + value_rejects, key=lambda r: r.line)
     prepared.rows_clean = int(
         con.execute("SELECT count(*) FROM checked WHERE reject IS NULL").fetchall()[0][0]
@@ -172,7 +172,7 @@ def prepare(
 
 
 def _value_rejects(
-    con: duckdb.DuckDBPyConnection, cmap: ColumnMap, formats: dict[str, str]
+    con: duckdb.DuckDBPyConnection, cmap: ColumnMap, formats: dict[str, str], delimiter: str
 ) -> list[Reject]:
     """Rows `checked` rejected, with the source header and the raw row text."""
     rows = con.execute(
@@ -184,7 +184,7 @@ def _value_rejects(
         name, code, value = row[-1].split("|", 2)
         index = cmap.fields.get(name)
         header = cmap.headers[index] if index is not None else name
-        raw = ",".join(v or "" for v in row[1:-1])
+        raw = delimiter.join(v or "" for v in row[1:-1])
         detail = ""
         if code == "bad_date":
             detail = decide.FORMAT_LABEL.get(formats.get(name, ""), "")

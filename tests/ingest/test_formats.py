@@ -46,6 +46,7 @@ def test_decimal_comma_with_thousands_and_currency(tmp_path: Path, db_path: Path
         ("P5", Decimal("1234.00")),
     ]
     assert report.rejects[0]["line"] == 5 and "negative" in report.rejects[0]["reason"]
+    assert query(db_path, "SELECT raw FROM rejected_rows") == [("P4;C1;08/03/2024;-R$ 0,50",)]
 
 
 def test_decimal_decided_per_column_not_per_row(tmp_path: Path, db_path: Path) -> None:

@@ -157,6 +157,8 @@ def prepare(
     build_checked(con, plan)
     value_rejects = _value_rejects(con, cmap, formats, source.layout.delimiter)
     prepared.rejects = sorted(staged.structural + value_rejects, key=lambda r: r.line)
+    if limit is None:  # the raw text has served its purpose: free its memory
+        _drop_raw(con)
     prepared.rows_clean = int(
         con.execute("SELECT count(*) FROM checked WHERE reject IS NULL").fetchall()[0][0]
     )
@@ -169,6 +171,17 @@ def prepare(
         kept = con.execute(f"SELECT count(*) FROM {main}").fetchall()[0][0]
         prepared.duplicates_in_file = prepared.rows_clean - int(kept)
     return prepared
+
+
+def _drop_raw(con: duckdb.DuckDBPyConnection) -> None:
+    kinds = dict(
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_name IN ('raw', 'raw0')"
+        ).fetchall()
+    )
+    for name, kind in kinds.items():
+        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
 
 
 def _value_rejects(

@@ -35,8 +35,8 @@ Subset = pl.DataFrame | None
 
 
 def _active_sql(q: Grain) -> str:
-    return f"""SELECT g, k, count(*) AS value FROM {q.customer_buckets()}
-        WHERE k >= 0 AND purchases > 0 GROUP BY ALL"""
+    return f"""WITH {q.cb_cte()}
+        SELECT g, k, count(*) AS value FROM cb WHERE k >= 0 AND purchases > 0 GROUP BY ALL"""
 
 
 def active_customers(
@@ -48,9 +48,10 @@ def active_customers(
 
 
 def _new_sql(q: Grain) -> str:
-    return f"""SELECT g, k, count(*) AS value FROM (
-            SELECT g, customer_id, min(k) AS k FROM {q.customer_buckets()} c
-            SEMI JOIN ({q.fresh_ids()}) f ON f.customer_id = c.customer_id
+    return f"""WITH {q.cb_cte()}
+        SELECT g, k, count(*) AS value FROM (
+            SELECT g, customer_id, min(k) AS k FROM cb
+            SEMI JOIN ({q.fresh_ids()}) f ON f.customer_id = cb.customer_id
             WHERE k >= 0 AND purchases > 0 GROUP BY ALL)
         GROUP BY ALL"""
 
@@ -62,8 +63,8 @@ def new_customers(con: duckdb.DuckDBPyConnection, period: Period, customers: Sub
 
 
 def _revenue_sql(q: Grain) -> str:
-    return f"""SELECT g, k, sum(net) AS value FROM {q.customer_buckets()}
-        WHERE k >= 0 GROUP BY ALL"""
+    return f"""SELECT g, {q.k("ts")} AS k, sum(net_amount)::DOUBLE AS value
+        FROM ({q.orders()}) GROUP BY ALL"""
 
 
 def revenue(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = None) -> float:
@@ -73,8 +74,9 @@ def revenue(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = 
 
 
 def _aov_sql(q: Grain) -> str:
-    return f"""SELECT g, k, sum(net) / nullif(sum(purchases), 0) AS value
-        FROM {q.customer_buckets()} WHERE k >= 0 GROUP BY ALL"""
+    return f"""SELECT g, {q.k("ts")} AS k,
+            sum(net_amount)::DOUBLE / nullif(count(*) FILTER (is_purchase), 0) AS value
+        FROM ({q.orders()}) GROUP BY ALL"""
 
 
 def aov(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = None) -> float | None:
@@ -85,8 +87,8 @@ def aov(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = None
 
 def _retention_sql(q: Grain, *, churn: bool = False) -> str:
     ratio = "count(c.customer_id)::DOUBLE / count(*)"
-    return f"""WITH act AS (
-            SELECT g, customer_id, k FROM {q.customer_buckets()} WHERE purchases > 0)
+    return f"""WITH {q.cb_cte()},
+        act AS (SELECT g, customer_id, k FROM cb WHERE purchases > 0)
         SELECT a.g, a.k + 1 AS k, {"1 - " if churn else ""}{ratio} AS value
         FROM act a LEFT JOIN act c ON c.customer_id = a.customer_id
             AND c.g IS NOT DISTINCT FROM a.g AND c.k = a.k + 1
@@ -115,8 +117,8 @@ def _repeat_sql(q: Grain) -> str:
     # Every active customer with a purchase before the buckets is a repeat buyer.
     # A fresh one (first purchase in the buckets) is not, at bucket k, when all
     # their purchases up to k fall on one local day: first day = last day in k.
-    return f"""WITH act AS (
-            SELECT * FROM {q.customer_buckets()} WHERE k >= 0 AND purchases > 0),
+    return f"""WITH {q.cb_cte()},
+        act AS (SELECT * FROM cb WHERE k >= 0 AND purchases > 0),
         fresh AS (
             SELECT g, k, last_ts,
                 min(first_ts) OVER (PARTITION BY g, act.customer_id) AS first_ts
@@ -143,7 +145,8 @@ def repeat_purchase_rate(
 
 
 def _avg_clv_sql(q: Grain) -> str:
-    return f"""SELECT a.g, a.k, avg(c.clv) AS value FROM {q.customer_buckets()} a
+    return f"""WITH {q.cb_cte()}
+        SELECT a.g, a.k, avg(c.clv) AS value FROM cb a
         JOIN {q.clv} c ON c.customer_id = a.customer_id
         WHERE a.k >= 0 AND a.purchases > 0 GROUP BY ALL"""
 
@@ -197,9 +200,8 @@ def nps(con: duckdb.DuckDBPyConnection, period: Period, customers: Subset = None
 
 
 def _contact_rate_sql(q: Grain) -> str:
-    return f"""WITH a AS (
-            SELECT g, k, count(*) AS n FROM {q.customer_buckets()}
-            WHERE k >= 0 AND purchases > 0 GROUP BY ALL),
+    return f"""WITH {q.cb_cte()},
+        a AS (SELECT g, k, count(*) AS n FROM cb WHERE k >= 0 AND purchases > 0 GROUP BY ALL),
         i AS (SELECT g, {q.k("ts")} AS k, count(*) AS n FROM ({q.interactions()}) GROUP BY ALL)
         SELECT a.g, a.k, coalesce(i.n, 0)::DOUBLE / a.n AS value
         FROM a LEFT JOIN i ON i.g IS NOT DISTINCT FROM a.g AND i.k = a.k"""
@@ -278,8 +280,8 @@ KPIS: dict[str, KpiDef] = {
     for d in (
         _def("active_customers", active_customers, _active_sql, "count", empty=0),
         _def("new_customers", new_customers, _new_sql, "count", empty=0, uses_fresh=True),
-        _def("revenue", revenue, _revenue_sql, "money", empty=0.0),
-        _def("aov", aov, _aov_sql, "money"),
+        _def("revenue", revenue, _revenue_sql, "money", empty=0.0, uses_cb=False),
+        _def("aov", aov, _aov_sql, "money", uses_cb=False),
         _def("retention_rate", retention_rate, _retention_sql, "rate"),
         _def(
             "churn_rate",

@@ -6,14 +6,16 @@ customer group (NULL when there are no groups). The same query answers the
 three questions the dashboard asks:
 
 - a value for one period: one bucket, no groups;
-- a trend: n calendar buckets (`k` from `datediff`), still one query;
-- a breakdown: one bucket, `g` from a registered (customer_id, group) frame.
+- a trend: n calendar buckets, still one query;
+- a breakdown: one bucket, `g` from a registered (customer_id, group) frame;
+- the headline cards: two buckets (the previous period and this one).
 
 Optional frames (the customer subset of the global filters, the groups, a CLV
 frame) are registered on the connection under unique names for the duration
-of the query and semi-joined in DuckDB. Local days are `ts::DATE` in the
-connection's `TimeZone`; range filters compare the raw `TIMESTAMPTZ` with local
-midnights so DuckDB can prune row groups.
+of the query and semi-joined in DuckDB. Days are local days of the
+connection's `TimeZone`: range filters and bucket indexes compare the raw
+`TIMESTAMPTZ` with local midnights (constants), so DuckDB can prune row groups
+and no row pays for a time-zone-aware cast.
 """
 
 from __future__ import annotations
@@ -144,8 +146,8 @@ class Grain:
 
         Columns `g, customer_id, k, purchases` (purchase orders), `net` (sum of
         `net_amount` of all orders, BRL), `first_ts`, `last_ts` (first and last
-        purchase instants in the bucket; null without purchases). Every
-        order-based KPI is a small query over this relation.
+        purchase instants in the bucket; null without purchases). The
+        customer-level KPIs are small queries over this relation.
         """
         if self.cb:
             return self.cb
@@ -154,19 +156,22 @@ class Grain:
                 min(ts) FILTER (is_purchase) AS first_ts, max(ts) FILTER (is_purchase) AS last_ts
             FROM ({self.orders(since="lead_in")}) GROUP BY 1, 2, 3)"""
 
+    def cb_cte(self) -> str:
+        """SQL: the CTE `cb` = `customer_buckets()`, computed once per query."""
+        if self.cb:
+            return f"cb AS (SELECT * FROM {self.cb})"
+        return f"cb AS MATERIALIZED {self.customer_buckets()}"
+
     def fresh_ids(self) -> str:
         """SQL: ids of customers in scope whose first purchase ever is in the buckets.
 
-        The buckets' buyers anti-joined with every purchase before the buckets;
-        DuckDB builds the hash table on the (small) buyers and only probes the
-        history.
+        The buckets' buyers (from the CTE `cb`, which the query must define)
+        anti-joined with every purchase before the buckets; DuckDB builds the
+        hash table on the buyers and only probes the history.
         """
         if self.fresh:
             return f"SELECT customer_id FROM {self.fresh}"
-        buyers = (
-            f"SELECT DISTINCT customer_id FROM {self.customer_buckets()} "
-            f"WHERE k >= 0 AND purchases > 0"
-        )
+        buyers = "SELECT DISTINCT customer_id FROM cb WHERE k >= 0 AND purchases > 0"
         before = (
             f"SELECT t.customer_id FROM order_facts t "
             f"WHERE t.is_purchase AND t.{_ORDER_TS} < {midnight(self.lo)}"

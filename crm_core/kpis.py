@@ -10,6 +10,8 @@ for them so pages never hard-code a list:
   one query for all buckets;
 - `kpi_breakdown(con, kpi, period, groups)`: one KPI per customer group
   (segment, tier, stage, channel …), one query for all groups;
+- `kpi_trends` / `kpi_breakdowns`: the same for several KPIs, sharing one
+  per-customer pass over the orders;
 - `kpis_cli_payload(db, as_of, period_days)`: what `python -m crm_core kpis --json` prints.
 
 Names, one-line definitions and units for the UI are in `i18n/{en,pt_BR}/kpis.json`
@@ -64,10 +66,12 @@ __all__ = [
     "csat_mean",
     "get_kpi",
     "kpi_breakdown",
+    "kpi_breakdowns",
     "kpi_definition",
     "kpi_name",
     "kpi_table",
     "kpi_trend",
+    "kpi_trends",
     "kpis_cli_payload",
     "last_order_date",
     "new_customers",
@@ -117,7 +121,8 @@ def _grid(
         with registered(con, q, cb=buckets) as shared:
             if sum(kpi.uses_fresh for kpi in kpis) < 2:
                 return _run_all(con, kpis, shared)
-            with registered(con, shared, fresh=run(con, shared.fresh_ids())) as both:
+            fresh = run(con, f"WITH {shared.cb_cte()} {shared.fresh_ids()}")
+            with registered(con, shared, fresh=fresh) as both:
                 return _run_all(con, kpis, both)
 
 
@@ -191,18 +196,46 @@ def kpi_trend(
     bucket is the whole calendar bucket before it. Columns: `bucket` (calendar
     start of the bucket), `start`, `end` (its days, clipped), `value` (Float64).
     """
-    definition = get_kpi(kpi)
+    trends = kpi_trends(con, [kpi], start, end, freq, customers, clv)
+    return trends.drop("kpi")
+
+
+def kpi_trends(
+    con: duckdb.DuckDBPyConnection,
+    kpis: list[str],
+    start: date,
+    end: date,
+    freq: Freq = "month",
+    customers: Subset = None,
+    clv: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """`kpi_trend` for several KPIs at once, sharing one pass over the orders.
+
+    Long format: `kpi`, `bucket`, `start`, `end`, `value` (KPIs in the given order).
+    """
+    definitions = [get_kpi(key) for key in kpis]
     grain = Grain.calendar(start, end, check_freq(freq))
-    got = _grid(con, [definition], grain, customers, clv=clv)[kpi]
+    got = _grid(con, definitions, grain, customers, clv=clv)
+    n = len(grain.periods)
     return pl.DataFrame(
         {
-            "bucket": [bucket_start(p.start, freq) for p in grain.periods],
-            "start": [p.start for p in grain.periods],
-            "end": [p.end for p in grain.periods],
-            "value": [definition.cast(got.get((None, k))) for k in range(len(grain.periods))],
+            "kpi": [d.key for d in definitions for _ in range(n)],
+            "bucket": [bucket_start(p.start, freq) for p in grain.periods] * len(definitions),
+            "start": [p.start for p in grain.periods] * len(definitions),
+            "end": [p.end for p in grain.periods] * len(definitions),
+            "value": [d.cast(got[d.key].get((None, k))) for d in definitions for k in range(n)],
         },
-        schema={"bucket": pl.Date, "start": pl.Date, "end": pl.Date, "value": pl.Float64},
+        schema=_TREND_SCHEMA,
     )
+
+
+_TREND_SCHEMA = {
+    "kpi": pl.Utf8,
+    "bucket": pl.Date,
+    "start": pl.Date,
+    "end": pl.Date,
+    "value": pl.Float64,
+}
 
 
 def kpi_breakdown(
@@ -220,12 +253,31 @@ def kpi_breakdown(
     groups counts in both. Columns: `group` (every distinct group of `groups`,
     sorted), `value` (Float64; the KPI's empty value for a group without data).
     """
-    definition = get_kpi(kpi)
-    got = _grid(con, [definition], Grain.single(period), customers, groups=groups, clv=clv)[kpi]
+    return kpi_breakdowns(con, [kpi], period, groups, customers, clv).drop("kpi")
+
+
+def kpi_breakdowns(
+    con: duckdb.DuckDBPyConnection,
+    kpis: list[str],
+    period: Period,
+    groups: pl.DataFrame,
+    customers: Subset = None,
+    clv: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """`kpi_breakdown` for several KPIs at once, sharing one pass over the orders.
+
+    Long format: `kpi`, `group`, `value`.
+    """
+    definitions = [get_kpi(key) for key in kpis]
+    got = _grid(con, definitions, Grain.single(period), customers, groups=groups, clv=clv)
     names = groups.get_column("group").cast(pl.Utf8).unique().sort(nulls_last=True).to_list()
     return pl.DataFrame(
-        {"group": names, "value": [definition.cast(got.get((g, 0))) for g in names]},
-        schema={"group": pl.Utf8, "value": pl.Float64},
+        {
+            "kpi": [d.key for d in definitions for _ in names],
+            "group": names * len(definitions),
+            "value": [d.cast(got[d.key].get((g, 0))) for d in definitions for g in names],
+        },
+        schema={"kpi": pl.Utf8, "group": pl.Utf8, "value": pl.Float64},
     )
 
 

@@ -43,9 +43,11 @@ from crm_core.kpis import (
     contact_rate_by_channel,
     get_kpi,
     kpi_breakdown,
+    kpi_breakdowns,
     kpi_definition,
     kpi_table,
     kpi_trend,
+    kpi_trends,
     kpis_cli_payload,
     last_order_date,
 )
@@ -265,6 +267,24 @@ def test_breakdown_by_hand(hand: duckdb.DuckDBPyConnection, key: str) -> None:
     got = kpi_breakdown(hand, key, MARCH, GROUPS)
     assert got["group"].to_list() == ["bronze", "gold", "lead", "silver"]
     assert got["value"].to_list() == pytest.approx(BREAKDOWN_EXPECTED[key])
+
+
+def test_several_kpis_at_once_share_one_pass_and_agree(hand: duckdb.DuckDBPyConnection) -> None:
+    # The shared path (one customer-bucket aggregate, one history scan for all KPIs)
+    # against the same hand values as the one-KPI path.
+    trends = kpi_trends(hand, list(TREND_EXPECTED), date(2024, 1, 1), date(2024, 3, 31))
+    for key, expected in TREND_EXPECTED.items():
+        assert trends.filter(pl.col("kpi") == key)["value"].to_list() == pytest.approx(expected)
+    parts = kpi_breakdowns(hand, list(BREAKDOWN_EXPECTED), MARCH, GROUPS)
+    for key, expected in BREAKDOWN_EXPECTED.items():
+        got = parts.filter(pl.col("kpi") == key)
+        assert got["group"].to_list() == ["bronze", "gold", "lead", "silver"]
+        assert got["value"].to_list() == pytest.approx(expected), key
+    weekly = kpi_trends(hand, list(KPIS), date(2024, 2, 19), date(2024, 3, 31), "week", clv=CLV)
+    for key in KPIS:
+        alone = kpi_trend(hand, key, date(2024, 2, 19), date(2024, 3, 31), "week", clv=CLV)
+        shared = weekly.filter(pl.col("kpi") == key)["value"].to_list()
+        assert shared == pytest.approx(alone["value"].to_list()), key
 
 
 def test_unknown_kpi_and_frequency_are_user_errors(hand: duckdb.DuckDBPyConnection) -> None:

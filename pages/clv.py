@@ -13,7 +13,6 @@ from crm_core.clv_report import (
 )
 from crm_core.errors import VinculoError
 from crm_core.i18n.format import format_date, format_money, format_number, format_percent
-from crm_core.lifecycle_report import restrict
 from ui import analysis, filters
 from ui import clv_view as view
 from ui.context import data_version, db, lang, t
@@ -62,8 +61,7 @@ else:
     right.plotly_chart(view.bucket_figure(check), key="clv_buckets")
 
 st.subheader(t("page.clv.distributions"))
-scored = view.predictions(db(), data_version(), settings, f.config.window_days)
-scored = restrict(scored, filters.customer_subset(f))
+scored = view.predictions(settings, f)
 overview = score_overview(scored)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("page.clv.customers"), format_number(overview["customers"], lang()),

@@ -6,14 +6,7 @@ import streamlit as st
 
 from crm_core.clv_report import first_purchase_day
 from crm_core.i18n.format import date_input_format
-from crm_core.lifecycle import (
-    assign_stages,
-    funnel,
-    rule_table,
-    stage_counts,
-    stage_mix_by_cohort,
-    transitions,
-)
+from crm_core.lifecycle import funnel, rule_table, stage_counts
 from crm_core.lifecycle_report import transition_window
 from ui import filters
 from ui import lifecycle_view as view
@@ -30,7 +23,7 @@ base = view.lifecycle_base(f)
 if base.height == 0:
     st.info(t("page.lifecycle.no_customers"))
     st.stop()
-staged = assign_stages(base, config.lifecycle, config.churn_window_days)
+staged = view.saved_stages(f)
 
 st.subheader(t("page.lifecycle.funnel"))
 view.stage_metrics(stage_counts(staged), config)
@@ -43,7 +36,7 @@ freq = st.segmented_control(
     t("page.lifecycle.cohort_freq"), list(freqs), default="quarter", key="lc_freq",
     format_func=freqs.__getitem__,
 )  # fmt: skip
-mix = stage_mix_by_cohort(staged, base, freq or "quarter")
+mix = view.cohort_mix(f, freq or "quarter")
 st.plotly_chart(view.cohort_mix_figure(mix), key="lc_cohorts")
 
 st.subheader(t("page.lifecycle.transitions"))
@@ -59,7 +52,7 @@ end = right.date_input(t("page.lifecycle.to"), f.as_of, key="lc_to", **date_args
 if start >= end:
     st.warning(t("page.lifecycle.bad_dates"))
 else:
-    moves = transitions(view.staged_at(f, start), view.staged_at(f, end))
+    moves = view.stage_moves(f, start, end)
     st.plotly_chart(view.sankey_figure(moves), key="lc_sankey")
     st.caption(t("page.lifecycle.transitions.help"))
     st.dataframe(

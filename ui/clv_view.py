@@ -14,8 +14,9 @@ from crm_core.clv import ClvResult, HoldoutCheck
 from crm_core.clv_report import customer_contacts, customer_predictions
 from crm_core.errors import VinculoError
 from crm_core.i18n.format import date_input_format, format_number
-from ui import analysis
-from ui.context import lang, t
+from crm_core.lifecycle_report import restrict
+from ui import analysis, filters
+from ui.context import data_version, db, lang, t
 from ui.lifecycle_view import keep_date_within
 
 ACTUAL, PREDICTED = "#4292c6", "#fd8d3c"
@@ -61,28 +62,39 @@ def settings(default_end: date, first_day: date, as_of: date) -> ClvSettings:
     return ClvSettings(end, unit, int(horizon), float(discount), float(margin), holdout)
 
 
-def fit(db: str, version: int, s: ClvSettings) -> ClvResult | VinculoError:
+def fit(db_path: str, version: int, s: ClvSettings) -> ClvResult | VinculoError:
     """The cached fit for these settings (or the user error that stopped it)."""
     return analysis.clv_fit(
-        db, version, s.calibration_end, s.time_unit, s.horizon, s.discount_rate, s.margin,
+        db_path, version, s.calibration_end, s.time_unit, s.horizon, s.discount_rate, s.margin,
         s.holdout_end,
     )  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _contacts(db: str, version: int) -> pl.DataFrame:
+def _contacts(db_path: str, version: int) -> pl.DataFrame:
     del version
-    with store.connect(db) as con:
+    with store.connect(db_path) as con:
         return customer_contacts(con)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def predictions(db: str, version: int, s: ClvSettings, window_days: int) -> pl.DataFrame:
-    """`crm_core.clv_report.customer_predictions`, revenue to the calibration end."""
-    result = fit(db, version, s)
+def _predictions(db_path: str, version: int, s: ClvSettings, window_days: int) -> pl.DataFrame:
+    result = fit(db_path, version, s)
     assert isinstance(result, ClvResult)
-    base = analysis.summary(db, version, s.calibration_end, window_days)
-    return customer_predictions(result, base, _contacts(db, version))
+    base = analysis.summary(db_path, version, s.calibration_end, window_days)
+    return customer_predictions(result, base, _contacts(db_path, version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _filtered(db_path: str, version: int, s: ClvSettings, f: filters.Filters) -> pl.DataFrame:
+    scored = _predictions(db_path, version, s, f.config.window_days)
+    return restrict(scored, filters.customer_subset(f))
+
+
+def predictions(s: ClvSettings, f: filters.Filters) -> pl.DataFrame:
+    """`crm_core.clv_report.customer_predictions` (revenue to the calibration end) of the
+    customers passing the global filters, highest CLV first."""
+    return _filtered(db(), data_version(), s, f)
 
 
 def parameter_metrics(values: dict[str, float], names: tuple[str, ...]) -> None:

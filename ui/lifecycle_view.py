@@ -11,7 +11,15 @@ import streamlit as st
 from crm_core import store
 from crm_core.errors import VinculoError
 from crm_core.i18n.format import format_number, format_percent
-from crm_core.lifecycle import FUNNEL_STAGES, NO_STAGE, STAGES, LifecycleRules
+from crm_core.lifecycle import (
+    FUNNEL_STAGES,
+    NO_STAGE,
+    STAGES,
+    LifecycleRules,
+    assign_stages,
+    stage_mix_by_cohort,
+    transitions,
+)
 from crm_core.lifecycle_report import restrict, rule_change, with_p_alive, with_rules
 from crm_core.segment_config import SegmentConfig
 from crm_core.segment_store import save_config
@@ -42,16 +50,51 @@ def scored_summary(db_path: str, version: int, as_of: date, window_days: int) ->
     return with_p_alive(base, analysis.model_scores(db_path, version, as_of))
 
 
-def lifecycle_base(f: filters.Filters) -> pl.DataFrame:
-    """Summary + P(alive) at the filters' as-of date, restricted to the filtered customers."""
-    base = scored_summary(db(), data_version(), f.as_of, f.config.window_days)
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _base(db_path: str, version: int, f: filters.Filters) -> pl.DataFrame:
+    base = scored_summary(db_path, version, f.as_of, f.config.window_days)
     return restrict(base, filters.customer_subset(f))
 
 
-def staged_at(f: filters.Filters, day: date) -> pl.DataFrame:
-    """Stages at `day` under the active configuration, for the filtered customers."""
-    staged = analysis.staged(db(), data_version(), day, f.config_json)
-    return restrict(staged, filters.customer_subset(f))
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _stages(db_path: str, version: int, f: filters.Filters) -> pl.DataFrame:
+    rules, churn = f.config.lifecycle, f.config.churn_window_days
+    return assign_stages(_base(db_path, version, f), rules, churn)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _mix(db_path: str, version: int, f: filters.Filters, freq: str) -> pl.DataFrame:
+    return stage_mix_by_cohort(_stages(db_path, version, f), _base(db_path, version, f), freq)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _moves(db_path: str, version: int, f: filters.Filters, start: date, end: date) -> pl.DataFrame:
+    subset = filters.customer_subset(f)
+    before, after = (
+        restrict(analysis.staged(db_path, version, day, f.config_json), subset)
+        for day in (start, end)
+    )
+    return transitions(before, after)
+
+
+def lifecycle_base(f: filters.Filters) -> pl.DataFrame:
+    """Summary + P(alive) at the filters' as-of date, restricted to the filtered customers."""
+    return _base(db(), data_version(), f)
+
+
+def saved_stages(f: filters.Filters) -> pl.DataFrame:
+    """`crm_core.lifecycle.assign_stages` of `lifecycle_base(f)` under the saved rules."""
+    return _stages(db(), data_version(), f)
+
+
+def cohort_mix(f: filters.Filters, freq: str) -> pl.DataFrame:
+    """`crm_core.lifecycle.stage_mix_by_cohort` of the filtered customers."""
+    return _mix(db(), data_version(), f, freq)
+
+
+def stage_moves(f: filters.Filters, start: date, end: date) -> pl.DataFrame:
+    """`crm_core.lifecycle.transitions` of the filtered customers from `start` to `end`."""
+    return _moves(db(), data_version(), f, start, end)
 
 
 def keep_date_within(key: str, low: date, high: date) -> None:

@@ -31,59 +31,91 @@ import duckdb
 import polars as pl
 
 from crm_core.errors import VinculoError
-from crm_core.loyalty import CHURNED_STAGE
+from crm_core.loyalty import CHURNED_STAGE, beside
 
 GROUPS: tuple[str, ...] = ("churned", "active")
 SIGNAL_RATES: tuple[str, ...] = ("complaint_rate", "unresolved_rate", "low_csat_rate")
 
-_SIGNALS_SQL = """
+# Offsets are days before the customer's window end (0 = the end day itself), so an event is
+# inside a window of L days exactly when its offset is below L. Per group and offset: how many
+# customers have their *nearest* complaint / unresolved ticket / CSAT answer / low CSAT there,
+# and how many contacts and answers fall there. Any lookback up to the maximum is then a sum
+# over offsets below it, without going back to the store.
+_PROFILE_SQL = """
 WITH cohort AS (
     SELECT customer_id::VARCHAR AS customer_id, grp, window_end::DATE AS window_end
     FROM loyalty_signal_cohort
-), i AS (
-    SELECT c.customer_id, count(*) AS contacts,
-           count(*) FILTER (x.type = 'complaint') AS complaints,
-           count(*) FILTER (x.outcome = 'unresolved') AS unresolved
+), ev AS (
+    SELECT c.grp, c.customer_id, c.window_end - x.occurred_at::DATE AS off,
+           x.type = 'complaint' AS complaint, x.outcome = 'unresolved' AS unresolved
     FROM interactions x JOIN cohort c ON x.customer_id = c.customer_id
-    WHERE x.occurred_at::DATE > c.window_end - $lookback::INTEGER
-      AND x.occurred_at::DATE <= c.window_end
-    GROUP BY c.customer_id
-), f AS (
-    SELECT c.customer_id, count(x.csat) AS csat_answers, sum(x.csat) AS csat_sum,
-           count(*) FILTER (x.csat <= 2) AS low_csat, count(x.nps) AS nps_answers,
-           count(*) FILTER (x.nps >= 9) AS promoters, count(*) FILTER (x.nps <= 6) AS detractors
+    WHERE x.occurred_at::DATE <= c.window_end
+      AND x.occurred_at::DATE > c.window_end - $max_days::INTEGER
+), fb AS (
+    SELECT c.grp, c.customer_id, c.window_end - x.answered_at::DATE AS off, x.csat, x.nps
     FROM feedback x JOIN cohort c ON x.customer_id = c.customer_id
-    WHERE x.answered_at::DATE > c.window_end - $lookback::INTEGER
-      AND x.answered_at::DATE <= c.window_end
-    GROUP BY c.customer_id
-), g AS (
-    SELECT c.grp, count(*) AS customers,
-        avg((coalesce(i.complaints, 0) > 0)::DOUBLE) AS complaint_rate,
-        avg((coalesce(i.unresolved, 0) > 0)::DOUBLE) AS unresolved_rate,
-        count(*) FILTER (f.csat_answers > 0) AS csat_respondents,
-        avg((f.low_csat > 0)::DOUBLE) FILTER (f.csat_answers > 0) AS low_csat_rate,
-        sum(f.csat_sum)::DOUBLE / nullif(sum(f.csat_answers), 0) AS mean_csat,
-        sum(coalesce(f.nps_answers, 0)) AS nps_answers,
-        100.0 * (sum(f.promoters) - sum(f.detractors)) / nullif(sum(f.nps_answers), 0) AS nps,
-        sum(coalesce(i.contacts, 0))::DOUBLE / count(*) AS contacts_per_customer
-    FROM cohort c LEFT JOIN i USING (customer_id) LEFT JOIN f USING (customer_id)
-    GROUP BY c.grp
+    WHERE x.answered_at::DATE <= c.window_end
+      AND x.answered_at::DATE > c.window_end - $max_days::INTEGER
+), nearest AS (
+    SELECT grp, customer_id, min(off) FILTER (complaint) AS complaint,
+           min(off) FILTER (unresolved) AS unresolved, NULL::BIGINT AS csat, NULL::BIGINT AS low
+    FROM ev GROUP BY grp, customer_id
+    UNION ALL
+    SELECT grp, customer_id, NULL, NULL, min(off) FILTER (csat IS NOT NULL),
+           min(off) FILTER (csat <= 2)
+    FROM fb GROUP BY grp, customer_id
+), firsts AS (
+    SELECT grp, 'complaint' AS what, complaint AS off FROM nearest WHERE complaint IS NOT NULL
+    UNION ALL SELECT grp, 'unresolved', unresolved FROM nearest WHERE unresolved IS NOT NULL
+    UNION ALL SELECT grp, 'csat', csat FROM nearest WHERE csat IS NOT NULL
+    UNION ALL SELECT grp, 'low', low FROM nearest WHERE low IS NOT NULL
+), first_counts AS (
+    SELECT grp, off, count(*) FILTER (what = 'complaint') AS first_complaint,
+           count(*) FILTER (what = 'unresolved') AS first_unresolved,
+           count(*) FILTER (what = 'csat') AS first_csat,
+           count(*) FILTER (what = 'low') AS first_low_csat
+    FROM firsts GROUP BY grp, off
+), contact_counts AS (
+    SELECT grp, off, count(*) AS contacts FROM ev GROUP BY grp, off
+), answer_counts AS (
+    SELECT grp, off, count(csat) AS csat_answers, sum(csat) AS csat_sum,
+           count(nps) AS nps_answers, count(*) FILTER (nps >= 9) AS promoters,
+           count(*) FILTER (nps <= 6) AS detractors
+    FROM fb GROUP BY grp, off
+), sizes AS (
+    SELECT grp, count(*) AS customers FROM cohort GROUP BY grp
 )
-SELECT k.grp AS "group", coalesce(g.customers, 0)::BIGINT AS customers,
-       g.complaint_rate, g.unresolved_rate, g.low_csat_rate, g.mean_csat, g.nps,
-       g.contacts_per_customer,
-       coalesce(g.csat_respondents, 0)::BIGINT AS csat_respondents,
-       coalesce(g.nps_answers, 0)::BIGINT AS nps_answers
-FROM (VALUES ('churned', 0), ('active', 1)) k(grp, pos) LEFT JOIN g ON g.grp = k.grp
-ORDER BY k.pos
+SELECT k.grp AS "group", o.off AS offset_days, coalesce(s.customers, 0)::BIGINT AS customers,
+       COLUMNS(f.* EXCLUDE (grp, off))::BIGINT, COLUMNS(c.* EXCLUDE (grp, off))::BIGINT,
+       COLUMNS(a.* EXCLUDE (grp, off))::BIGINT
+FROM (VALUES ('churned', 0), ('active', 1)) k(grp, pos)
+CROSS JOIN range(0, $max_days::INTEGER) o(off)
+LEFT JOIN sizes s ON s.grp = k.grp
+LEFT JOIN first_counts f ON f.grp = k.grp AND f.off = o.off
+LEFT JOIN contact_counts c ON c.grp = k.grp AND c.off = o.off
+LEFT JOIN answer_counts a ON a.grp = k.grp AND a.off = o.off
+ORDER BY k.pos, o.off
 """
+
+PROFILE_COUNTS: tuple[str, ...] = (
+    "first_complaint",
+    "first_unresolved",
+    "first_csat",
+    "first_low_csat",
+    "contacts",
+    "csat_answers",
+    "csat_sum",
+    "nps_answers",
+    "promoters",
+    "detractors",
+)
+"""Per (group, offset) counts of `signal_profile` (see the comment on `_PROFILE_SQL`)."""
 
 
 def active_buyers(staged: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
     """`customer_id` of every buyer (≥ 1 purchase day) not in the dissolution stage."""
-    frame = staged.select("customer_id", pl.col("stage").cast(pl.String)).join(
-        summary.select("customer_id", "purchase_days"), on="customer_id"
-    )
+    stages = staged.select("customer_id", pl.col("stage").cast(pl.String))
+    frame = beside(stages, summary, ["purchase_days"])
     alive = (pl.col("purchase_days") >= 1) & (pl.col("stage") != CHURNED_STAGE)
     return frame.filter(alive).select("customer_id")
 
@@ -100,23 +132,22 @@ def _run_with(
         con.unregister(name)
 
 
-def pre_churn_signals(
+def signal_profile(
     con: duckdb.DuckDBPyConnection,
     churned: pl.DataFrame,
     active_ids: pl.DataFrame,
     as_of: date,
-    lookback_days: int = 180,
+    max_lookback_days: int = 720,
 ) -> pl.DataFrame:
-    """Churned vs active buyers on the signals of the module docstring, one row per group.
+    """Everything `signals_at` needs for any lookback up to `max_lookback_days`, in one query.
 
     `churned` is `crm_core.loyalty.churned_customers` output (`customer_id`, `churn_day`);
-    `active_ids` has `customer_id` (e.g. `active_buyers`); `as_of` ends the active window;
-    `lookback_days` (≥ 1) is the window length in days. Columns: `group` ("churned" then
-    "active"), `customers`, `complaint_rate`, `unresolved_rate`, `low_csat_rate`,
-    `mean_csat`, `nps`, `contacts_per_customer`, `csat_respondents`, `nps_answers`.
+    `active_ids` has `customer_id` (e.g. `active_buyers`); `as_of` ends the active window.
+    One row per group ("churned", "active") and `offset_days` in [0, max_lookback_days):
+    `customers` (group size) and the `PROFILE_COUNTS` (Int64, zeros where nothing happened).
     """
-    if lookback_days < 1:
-        raise VinculoError("loyalty.bad_days", name="lookback_days", value=lookback_days)
+    if max_lookback_days < 1:
+        raise VinculoError("loyalty.bad_days", name="lookback_days", value=max_lookback_days)
     cohort = pl.concat(
         [
             churned.select(
@@ -131,8 +162,62 @@ def pre_churn_signals(
             ),
         ]
     )
-    params = {"lookback": lookback_days}
-    return _run_with(con, "loyalty_signal_cohort", cohort, _SIGNALS_SQL, params)
+    params = {"max_days": max_lookback_days}
+    profile = _run_with(con, "loyalty_signal_cohort", cohort, _PROFILE_SQL, params)
+    return profile.with_columns(pl.col(PROFILE_COUNTS).fill_null(0))
+
+
+def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    return pl.when(den > 0).then(num / den)
+
+
+def signals_at(profile: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
+    """The signals of the module docstring for a `lookback_days` window, from `signal_profile`.
+
+    Pure Polars over at most 2 × max-lookback rows, so a lookback change costs microseconds.
+    Columns as `pre_churn_signals`.
+    """
+    max_days = int(profile["offset_days"].max() or 0) + 1
+    if not 1 <= lookback_days <= max_days:
+        raise VinculoError("loyalty.bad_days", name="lookback_days", value=lookback_days)
+    total = (
+        profile.filter(pl.col("offset_days") < lookback_days)
+        .group_by("group", maintain_order=True)
+        .agg(pl.col("customers").first(), pl.col(PROFILE_COUNTS).sum())
+    )
+    n = pl.col("customers")
+    return total.select(
+        "group",
+        "customers",
+        complaint_rate=_ratio(pl.col("first_complaint"), n),
+        unresolved_rate=_ratio(pl.col("first_unresolved"), n),
+        low_csat_rate=_ratio(pl.col("first_low_csat"), pl.col("first_csat")),
+        mean_csat=_ratio(pl.col("csat_sum"), pl.col("csat_answers")),
+        nps=_ratio(100.0 * (pl.col("promoters") - pl.col("detractors")), pl.col("nps_answers")),
+        contacts_per_customer=_ratio(pl.col("contacts"), n),
+        csat_respondents="first_csat",
+        nps_answers="nps_answers",
+    )
+
+
+def pre_churn_signals(
+    con: duckdb.DuckDBPyConnection,
+    churned: pl.DataFrame,
+    active_ids: pl.DataFrame,
+    as_of: date,
+    lookback_days: int = 180,
+) -> pl.DataFrame:
+    """Churned vs active buyers on the signals of the module docstring, one row per group.
+
+    Arguments as `signal_profile`; `lookback_days` (≥ 1) is the window length in days.
+    Columns: `group` ("churned" then "active"), `customers`, `complaint_rate`,
+    `unresolved_rate`, `low_csat_rate`, `mean_csat`, `nps`, `contacts_per_customer`,
+    `csat_respondents`, `nps_answers`.
+    """
+    if lookback_days < 1:
+        raise VinculoError("loyalty.bad_days", name="lookback_days", value=lookback_days)
+    profile = signal_profile(con, churned, active_ids, as_of, lookback_days)
+    return signals_at(profile, lookback_days)
 
 
 _TOUCHPOINTS_SQL = """

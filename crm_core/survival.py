@@ -23,7 +23,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from crm_core.errors import VinculoError
-from crm_core.loyalty import CHURNED_STAGE
+from crm_core.loyalty import CHURNED_STAGE, beside
 
 DAYS_PER_MONTH = 30.4375
 """Mean Gregorian month length in days (365.25 / 12)."""
@@ -58,7 +58,7 @@ def durations(
     groups = source.select("customer_id", group=pl.col(group_col).cast(pl.String))
     facts = summary.select("customer_id", "first_purchase", "last_purchase", "purchase_days")
     stages = staged.select("customer_id", churned=pl.col("stage").cast(pl.String) == CHURNED_STAGE)
-    frame = facts.join(stages, on="customer_id").join(groups, on="customer_id", how="left")
+    frame = beside(beside(facts, stages, ["churned"]), groups, ["group"])
     end = pl.min_horizontal(
         pl.col("last_purchase") + timedelta(days=churn_window_days), pl.lit(as_of)
     )

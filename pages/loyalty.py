@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from crm_core.churn import signals_at
 from crm_core.i18n import translate
 from crm_core.i18n.format import format_money, format_number, format_percent
 from crm_core.relationship import RelationshipRules, rule_table
@@ -69,10 +70,10 @@ def signal_section() -> None:
     """Pre-churn signals: re-runs alone when the lookback changes."""
     st.markdown(f"**{t('page.loyalty.signals')}**")
     lookback = st.select_slider(
-        t("page.loyalty.lookback"), options=list(range(90, 721, 30)), value=360,
+        t("page.loyalty.lookback"), options=list(range(90, view.MAX_LOOKBACK + 1, 30)), value=360,
         key="loyalty_lookback", help=t("page.loyalty.lookback.help"),
     )  # fmt: skip
-    sig = view.signals(key, lookback)
+    sig = signals_at(view.signal_profile(key), lookback)
     names = {c: t(f"page.loyalty.signal.{c}") for c in ("complaint_rate", "unresolved_rate",
                                                          "low_csat_rate")}  # fmt: skip
     groups = {g: t(f"page.loyalty.group.{g}") for g in ("churned", "active")}

@@ -15,8 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from crm_core import store
-from crm_core.churn import active_buyers, last_touchpoints, pre_churn_signals, touchpoint_digest
+from crm_core import churn, store
 from crm_core.loyalty import (
     churned_customers,
     dissolution_rate,
@@ -31,6 +30,9 @@ from ui.context import t
 from ui.filters import Filters
 
 Key = tuple[str, int, date, str, str, str, str]
+
+MAX_LOOKBACK = 720
+"""Longest signal window the page offers (days)."""
 
 DIMENSIONS: tuple[str, ...] = ("segment", "tier", "acquisition_channel", "main_channel")
 """Survival-curve groupings offered on the page."""
@@ -110,13 +112,14 @@ def timeline(key: Key) -> pl.DataFrame:
     return dissolution_timeline(churned(key))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def signals(key: Key, lookback_days: int) -> pl.DataFrame:
-    """`crm_core.churn.pre_churn_signals`, churned vs active buyers, `lookback_days` window."""
+@st.cache_resource(show_spinner=False, max_entries=8)
+def signal_profile(key: Key) -> pl.DataFrame:
+    """`crm_core.churn.signal_profile` (churned vs active buyers, up to `MAX_LOOKBACK` days):
+    the one store query behind the signals; the lookback slider then only re-aggregates it."""
     fr = frames(key)
     with store.connect(key[0]) as con:
-        return pre_churn_signals(
-            con, churned(key), active_buyers(fr.staged, fr.summary), key[2], lookback_days
+        return churn.signal_profile(
+            con, churned(key), churn.active_buyers(fr.staged, fr.summary), key[2], MAX_LOOKBACK
         )
 
 
@@ -126,8 +129,9 @@ def drill_down(key: Key, top: int, n: int = 3) -> tuple[pl.DataFrame, pl.DataFra
     `last_touchpoints` (n per kind) behind it."""
     who = churned(key).head(top)
     with store.connect(key[0]) as con:
-        touch = last_touchpoints(con, who.select("customer_id"), key[2], n)
-    table = who.join(touchpoint_digest(touch), on="customer_id", how="left", maintain_order="left")
+        touch = churn.last_touchpoints(con, who.select("customer_id"), key[2], n)
+    digest = churn.touchpoint_digest(touch)
+    table = who.join(digest, on="customer_id", how="left", maintain_order="left")
     return table, touch
 
 

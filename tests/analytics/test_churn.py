@@ -8,7 +8,14 @@ import duckdb
 import polars as pl
 import pytest
 
-from crm_core.churn import active_buyers, last_touchpoints, pre_churn_signals, touchpoint_digest
+from crm_core.churn import (
+    active_buyers,
+    last_touchpoints,
+    pre_churn_signals,
+    signal_profile,
+    signals_at,
+    touchpoint_digest,
+)
 from crm_core.errors import VinculoError
 
 AS_OF = date(2026, 6, 30)
@@ -91,6 +98,23 @@ def test_signals_by_hand(store_con: duckdb.DuckDBPyConnection) -> None:
         "csat_respondents": 2,
         "nps_answers": 1,
     }
+
+
+def test_one_profile_answers_every_lookback(store_con: duckdb.DuckDBPyConnection) -> None:
+    profile = signal_profile(store_con, CHURNED, ACTIVE, AS_OF, max_lookback_days=60)
+    assert profile.height == 2 * 60
+    direct = pre_churn_signals(store_con, CHURNED, ACTIVE, AS_OF, lookback_days=30)
+    assert signals_at(profile, 30).to_dicts() == direct.to_dicts()
+    # 60 days: c1 (30 Jan, 31 Mar] adds i3 and f2 (CSAT 5); c2 (1 Mar, 30 Apr] is unchanged;
+    # actives (1 May, 30 Jun] add a1's complaint i7 of 31 May.
+    churned, active = signals_at(profile, 60).to_dicts()
+    assert churned["contacts_per_customer"] == 2.0  # (3 + 1) / 2
+    assert churned["mean_csat"] == pytest.approx(11 / 3)  # (2 + 5 + 4) / 3
+    assert churned["low_csat_rate"] == 0.5
+    assert active["complaint_rate"] == pytest.approx(1 / 3)
+    assert active["contacts_per_customer"] == 1.0  # (2 + 1 + 0) / 3
+    with pytest.raises(VinculoError):
+        signals_at(profile, 61)
 
 
 def test_signals_with_an_empty_group(store_con: duckdb.DuckDBPyConnection) -> None:

@@ -82,16 +82,22 @@ def segment_customers(
         values = clv.select("customer_id", pl.col("clv").cast(pl.Float64))
         frame = frame.join(values, on="customer_id", how="left", maintain_order="left")
     column = tier_value_column(config.tiers, clv is not None)
-    scores = score_expressions(config.rfm, frame)
-    tier = tier_expression(config.tiers, frame, column, config.no_purchase)
-    return (
-        frame.lazy()
+    # Work on contiguous numeric columns: a frame straight from DuckDB comes in chunks, and
+    # selections and gathers over chunked columns cost several times more.
+    numbers = frame.drop("customer_id")
+    if numbers.n_chunks() > 1:
+        numbers = numbers.rechunk()
+    scores = score_expressions(config.rfm, numbers)
+    tier = tier_expression(config.tiers, numbers, column, config.no_purchase)
+    out = (
+        numbers.lazy()
         .with_columns(scores)
         .with_columns(rfm_code(), tier)
         .with_columns(segment_expression(config))
-        .select(SEGMENTED_COLUMNS)
+        .select(SEGMENTED_COLUMNS[1:])
         .collect()
     )
+    return out.insert_column(0, frame["customer_id"])
 
 
 def segment_overview(

@@ -134,7 +134,8 @@ def customer_summary(
     """One row per (non-erased) customer with the facts defined in the module docstring.
 
     `as_of` is the last local day counted; `window_days` (days, > 0) sizes the recent and
-    previous windows. Runs as one DuckDB query; rows are ordered by `customer_id`.
+    previous windows. Runs as one DuckDB query; rows are ordered by `customer_id`. The frame
+    comes back in one contiguous chunk, so re-segmenting it (`crm_core.segments`) stays fast.
     """
     if window_days <= 0:
         raise VinculoError("segments.bad_window", value=window_days)
@@ -143,7 +144,7 @@ def customer_summary(
         "recent_start": date.fromordinal(as_of.toordinal() - window_days),
         "previous_start": date.fromordinal(as_of.toordinal() - 2 * window_days),
     }
-    return query_frame(con, _SUMMARY_SQL, params)
+    return query_frame(con, _SUMMARY_SQL, params).rechunk()
 
 
 def query_frame(

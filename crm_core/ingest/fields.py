@@ -79,6 +79,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("refunded_amount", "money", ("valor estornado", "estorno", "refunded")),
         Field("status", "status", ("situacao", "status do pedido", "order status")),
         Field("cancelled_at", "timestamp", ("cancelado em", "data de cancelamento")),
+        Field("captured", "bool", ("capturado",)),
         Field("currency", "text", ("moeda",)),
         Field("sales_channel", "text", ("canal", "canal de venda", "channel")),
         Field("category", "text", ("categoria",)),

@@ -1,7 +1,8 @@
 """From validated rows to the rows each store table receives (still in staging).
 
 Derivations, each a definition:
-- order status: `cancelled` when the source gives a cancellation time;
+- order status: `cancelled` when the source gives a cancellation time; a paid
+  charge not captured (Stripe) is `pending`;
   a paid order whose refunds reach its total is `refunded`, below it
   `partially_refunded`; a `refunded` order with no refunded amount given is
   refunded in full. No status column means `completed`. Currency defaults BRL.
@@ -51,6 +52,7 @@ def shape_orders(con: duckdb.DuckDBPyConnection, source: str, line_items: bool) 
                   THEN gross_amount ELSE coalesce(refunded_amount, 0) END)::DECIMAL(18,2)
                 AS refunded_amount,
             CASE WHEN cancelled_at IS NOT NULL THEN 'cancelled'
+                 WHEN {status} = 'completed' AND captured = false THEN 'pending'
                  WHEN {status} = 'completed' AND gross_amount > 0
                       AND refunded_amount >= gross_amount THEN 'refunded'
                  WHEN {status} = 'completed' AND refunded_amount > 0 THEN 'partially_refunded'

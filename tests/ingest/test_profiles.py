@@ -122,9 +122,9 @@ def test_hubspot_contacts_lifecycle_to_lead(db_path: Path) -> None:
     ]
 
 
-def test_stripe_payments_utc_refund_and_failure(db_path: Path) -> None:
+def test_stripe_payments_utc_refund_failure_uncaptured(db_path: Path) -> None:
     report = ingest_file(DATA / "stripe_payments.csv", "orders", db=db_path)
-    assert report.profile == "stripe_payments" and report.rows_loaded == 3
+    assert report.profile == "stripe_payments" and report.rows_loaded == 4
     rows = query(
         db_path,
         "SELECT order_id, customer_id, status, refunded_amount, currency, "
@@ -134,6 +134,8 @@ def test_stripe_payments_utc_refund_and_failure(db_path: Path) -> None:
     assert rows[0] == ("ch_3Ox1", "cus_P1", "completed", Decimal("0.00"), "BRL", 1709659330.0)
     assert rows[1][2:4] == ("refunded", Decimal("99.90"))
     assert rows[2][2] == "failed"
+    assert rows[3][2] == "pending"  # Paid but not captured
+    # revenue: 99.90 paid; the refund, the failure and the uncaptured charge bring none
     assert query(db_path, "SELECT sum(net_amount) FROM order_facts")[0][0] == Decimal("99.90")
 
 

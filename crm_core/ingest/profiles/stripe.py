@@ -1,4 +1,8 @@
-"""Stripe dashboard payments (charges) export; `Created (UTC)` is UTC."""
+"""Stripe dashboard payments (charges) export.
+
+`Created (UTC)` is UTC. A charge marked Paid but not `Captured` is only
+authorised: it loads as `pending` (no revenue yet).
+"""
 
 from crm_core.ingest.profiles.base import Profile
 
@@ -14,6 +18,7 @@ STRIPE_PAYMENTS = Profile(
         "Status": "status",
         "Customer ID": "customer_id",
         "Customer Email": "customer_email",
+        "Captured": "captured",
     },
     signature=("id", "Created (UTC)", "Amount"),
     utc_fields=("ordered_at",),

@@ -122,7 +122,7 @@ def churned_customers(
     docstring), `days_since` (days from the last purchase to the as-of date = the summary's
     `recency_days`), `purchase_days`, `revenue` (BRL, lifetime net), `reason` (the life-cycle
     rule that fired: `lapsed` or `low_p_alive`, String) and, when `segmented` is given,
-    `segment` and `tier` (String).
+    `segment` and `tier` (String). Ties in revenue keep the input (summary) order.
     """
     _require(staged, ("customer_id", "stage", "reason"), "staged")
     needed = ("customer_id", "last_purchase", "recency_days", "purchase_days", "revenue")
@@ -151,7 +151,7 @@ def churned_customers(
     )
     extra = ["segment", "tier"] if segmented is not None else []
     frame = frame.select(*CHURNED_COLUMNS, *extra)
-    return frame.sort(["revenue", "customer_id"], descending=[True, False])
+    return frame.sort("revenue", descending=True, maintain_order=True)
 
 
 def dissolution_rate(staged: pl.DataFrame, summary: pl.DataFrame) -> dict[str, float | int]:

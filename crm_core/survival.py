@@ -146,3 +146,11 @@ def median_survival_months(curves: pl.DataFrame) -> pl.DataFrame:
         .unique(maintain_order=True)
         .join(reached, on="group", how="left", maintain_order="left")
     )
+
+
+def curve_steps(curves: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `survival_curves` output where a curve changes, plus each group's first and
+    last row: enough to draw the same step curve with far fewer points."""
+    first = pl.col("days") == pl.col("days").min().over("group")
+    last = pl.col("days") == pl.col("days").max().over("group")
+    return curves.filter((pl.col("events") > 0) | first | last)

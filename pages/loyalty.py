@@ -9,7 +9,7 @@ from crm_core.i18n import translate
 from crm_core.i18n.format import format_money, format_number, format_percent
 from crm_core.relationship import RelationshipRules, rule_table
 from crm_core.segments import segment_label
-from crm_core.survival import median_survival_months
+from crm_core.survival import curve_steps, median_survival_months
 from ui import filters
 from ui import loyalty_view as view
 from ui.context import data_version, db, lang, t
@@ -42,11 +42,11 @@ notes = [
     for r in pyr.iter_rows(named=True)
 ]  # fmt: skip
 tiers = [label(x) for x in pyr["tier"]]
-st.plotly_chart(view.pyramid_chart(pyr, tiers, notes), key="loyalty_pyramid")
+counts = [format_number(n, lang()) for n in pyr["customers"]]
+st.plotly_chart(view.pyramid_chart(pyr, tiers, notes, counts), key="loyalty_pyramid")
 st.caption(t("page.loyalty.pyramid.help"))
-st.dataframe(
-    pyr, hide_index=True, key="loyalty_pyramid_table", column_config=view.pyramid_columns()
-)
+st.dataframe(view.relabel(pyr, "tier", label), hide_index=True, key="loyalty_pyramid_table",
+             column_config=view.pyramid_columns())  # fmt: skip
 
 # ---- reduce churn: diagnostics ------------------------------------------------------------
 st.subheader(t("page.loyalty.churn"))
@@ -93,28 +93,44 @@ shown = view.relabel_all(table, reason=lambda r: t(f"page.loyalty.reason.{r}"),
                          segment=label, tier=label)  # fmt: skip
 st.dataframe(shown, hide_index=True, key="loyalty_churned", column_config=view.churned_columns())
 download_buttons(shown, "churned_customers", key="loyalty_churned_dl")
-if table.height:
+
+
+@st.fragment
+def touchpoints_of_one() -> None:
+    """One churned customer's last touchpoints: re-runs alone when another one is picked."""
     who = st.selectbox(t("page.loyalty.drill.pick"), table["customer_id"].to_list(),
                        key="loyalty_pick")  # fmt: skip
     mine = view.relabel_all(touch.filter(touch["customer_id"] == who),
                             kind=lambda k: t(f"page.loyalty.kind.{k}"))  # fmt: skip
     st.dataframe(mine, hide_index=True, key="loyalty_touch", column_config=view.touch_columns())
 
+
+if table.height:
+    touchpoints_of_one()
+
 # ---- survival -------------------------------------------------------------------------------
 st.subheader(t("page.loyalty.survival"))
-dimensions = {d: t(f"page.loyalty.dimension.{d}") for d in view.DIMENSIONS}
-dimension = st.selectbox(t("page.loyalty.dimension"), list(dimensions), key="loyalty_dimension",
-                         format_func=dimensions.__getitem__)  # fmt: skip
-cur = view.curves(key, dimension)
-fig = view.survival_chart(cur, t("page.loyalty.months"), t("page.loyalty.survival.y"), label)
-st.plotly_chart(fig, key="loyalty_survival")
-st.caption(t("page.loyalty.survival.help", days=fr.churn_window_days))
-medians = view.relabel(median_survival_months(cur), "group", label)
-st.dataframe(medians, hide_index=True, key="loyalty_medians", column_config={
-    "group": st.column_config.TextColumn(t(f"page.loyalty.dimension.{dimension}")),
-    "median_months": st.column_config.NumberColumn(t("page.loyalty.col.median_months"),
-                                                   format="%.1f"),
-})  # fmt: skip
+
+
+@st.fragment
+def survival_section() -> None:
+    """Retention curves by the chosen dimension: re-runs alone when the dimension changes."""
+    dimensions = {d: t(f"page.loyalty.dimension.{d}") for d in view.DIMENSIONS}
+    dimension = st.selectbox(
+        t("page.loyalty.dimension"), list(dimensions), key="loyalty_dimension",
+        format_func=dimensions.__getitem__,
+    )  # fmt: skip
+    cur = view.curves(key, dimension)
+    fig = view.survival_chart(curve_steps(cur), t("page.loyalty.months"),
+                              t("page.loyalty.survival.y"), label)  # fmt: skip
+    st.plotly_chart(fig, key="loyalty_survival")
+    st.caption(t("page.loyalty.survival.help", days=fr.churn_window_days))
+    medians = view.relabel(median_survival_months(cur), "group", label)
+    st.dataframe(medians, hide_index=True, key="loyalty_medians",
+                 column_config=view.median_columns(dimensions[dimension]))  # fmt: skip
+
+
+survival_section()
 
 # ---- relationship types ----------------------------------------------------------------------
 st.subheader(t("page.loyalty.relationship"))

@@ -159,16 +159,18 @@ def _safe(text: object) -> str:
     return html.escape(str(text))
 
 
-def pyramid_chart(pyr: pl.DataFrame, labels: list[str], annotations: list[str]) -> go.Figure:
-    """Funnel-shaped bars, best tier on top, each annotated with its value text."""
+def pyramid_chart(
+    pyr: pl.DataFrame, labels: list[str], notes: list[str], counts: list[str]
+) -> go.Figure:
+    """Funnel-shaped bars, best tier on top: width = customers; the tier's value in its label."""
+    ticks = [f"<b>{_safe(x)}</b><br>{_safe(n)}" for x, n in zip(labels, notes, strict=True)]
     fig = go.Figure(
         go.Funnel(
-            y=[_safe(x) for x in labels], x=pyr["customers"].to_list(),
-            text=[_safe(a) for a in annotations], textinfo="text", textposition="inside",
-            hoverinfo="y+x",
+            y=ticks, x=pyr["customers"].to_list(), text=counts, textinfo="text",
+            textposition="inside", hoverinfo="y",
         )
     )  # fmt: skip
-    return fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
+    return fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=340)
 
 
 def timeline_chart(frame: pl.DataFrame, y_title: str) -> go.Figure:
@@ -272,6 +274,18 @@ def signal_columns() -> dict:
             t(f"page.loyalty.signal.{name}"), format=fmt, help=t(f"page.loyalty.signal.{name}.help")
         )
     return config
+
+
+def median_columns(group_title: str) -> dict:
+    """Column formats of the median-lifetime table."""
+    return {
+        "group": st.column_config.TextColumn(group_title),
+        "median_months": st.column_config.NumberColumn(
+            t("page.loyalty.col.median_months"),
+            format="%.1f",
+            help=t("page.loyalty.col.median_months.help"),
+        ),
+    }
 
 
 def churned_columns() -> dict:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from crm_core.errors import VinculoError
 from crm_core.survival import (
     DAYS_PER_MONTH,
+    curve_steps,
     durations,
     kaplan_meier,
     median_survival_months,
@@ -107,6 +108,19 @@ def test_event_is_capped_at_as_of() -> None:
     # day 105, after as-of, so the event is at day 100: duration 100 - 80 = 20.
     summary, staged = _customers([("g", 80, 95, True, "app")])
     assert durations(summary, staged, "main_channel", AS_OF, WINDOW).rows() == [("app", 20, True)]
+
+
+def test_curve_steps_keep_the_changes_and_the_ends() -> None:
+    summary, staged = FIVE
+    curve = survival_curves(summary.with_columns(everyone=pl.lit("all")), staged, "everyone",
+                            AS_OF, WINDOW)  # fmt: skip
+    frame = pl.DataFrame(
+        {"group": ["g"] * 5, "days": [1, 2, 3, 4, 5], "churned": [False, True, False, False, False]}
+    )
+    # 0 (start), 20 and 40 (events), 70 (last, censored only); nothing dropped here
+    assert curve_steps(curve)["days"].to_list() == [0, 20, 40, 70]
+    # g: start 0, event at 2, last at 5; censor-only days 1, 3 and 4 are dropped
+    assert curve_steps(kaplan_meier(frame))["days"].to_list() == [0, 2, 5]
 
 
 def test_missing_group_and_bad_window() -> None:

@@ -13,7 +13,7 @@ import pytest
 from crm_core import store
 from crm_core.churn import active_buyers, pre_churn_signals
 from crm_core.clv import fit_clv
-from crm_core.i18n.format import format_number, format_percent
+from crm_core.i18n.format import format_money, format_number, format_percent
 from crm_core.lifecycle import assign_stages
 from crm_core.loyalty import churned_customers, dissolution_rate, tier_pyramid
 from crm_core.relationship import (
@@ -102,6 +102,7 @@ def test_metrics_and_pyramid_equal_crm_core(english) -> None:
     assert metrics["Buyers"] == format_number(rate["buyers"], "en")
     pyr = tier_pyramid(exp.segmented, exp.summary, exp.clv)
     shown = _table(at, "tier", "revenue")
+    assert shown["tier"].tolist() == [segment_label(x, "en") for x in pyr["tier"]]
     assert shown["customers"].tolist() == pyr["customers"].to_list()
     assert shown["revenue"].tolist() == pytest.approx(pyr["revenue"].to_list())
     assert shown["mean_clv"].tolist() == pytest.approx(pyr["mean_clv"].to_list())
@@ -203,7 +204,10 @@ def test_charts_show_the_pyramid_and_relationship_mix(english) -> None:
     pyr = tier_pyramid(exp.segmented, exp.summary, exp.clv)
     funnel = _chart(at, "funnel")
     assert funnel["x"] == pyr["customers"].to_list()
-    assert funnel["y"] == [segment_label(x, "en") for x in pyr["tier"]]
+    for label, row in zip(funnel["y"], pyr.iter_rows(named=True), strict=True):
+        assert label.startswith(f"<b>{segment_label(row['tier'], 'en')}</b><br>")
+        assert f"{format_number(row['customers'], 'en')} customers" in label
+        assert format_money(row["revenue"], "en") in label  # the value per tier
     with store.connect(path) as con:
         profile = interaction_profile(con, exp.as_of)
     mix = type_counts(relationship_types(exp.summary, profile, RelationshipRules()))

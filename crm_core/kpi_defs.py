@@ -117,15 +117,20 @@ def _repeat_sql(q: Grain) -> str:
     # Every active customer with a purchase before the buckets is a repeat buyer.
     # A fresh one (first purchase in the buckets) is not, at bucket k, when all
     # their purchases up to k fall on one local day: first day = last day in k.
+    # (Less than 25 hours apart is checked first, so few rows pay for the
+    # time-zone-aware cast to a local day.)
     return f"""WITH {q.cb_cte()},
         act AS (SELECT * FROM cb WHERE k >= 0 AND purchases > 0),
-        fresh AS (
-            SELECT g, k, last_ts,
-                min(first_ts) OVER (PARTITION BY g, act.customer_id) AS first_ts
-            FROM act SEMI JOIN ({q.fresh_ids()}) f ON f.customer_id = act.customer_id),
+        firsts AS (
+            SELECT g, customer_id, min(first_ts) AS first_ts FROM act
+            SEMI JOIN ({q.fresh_ids()}) f ON f.customer_id = act.customer_id
+            GROUP BY ALL),
         single AS (
-            SELECT g, k, count(*) AS n FROM fresh
-            WHERE first_ts::DATE = last_ts::DATE GROUP BY ALL)
+            SELECT a.g, a.k, count(*) AS n FROM act a
+            JOIN firsts f ON f.customer_id = a.customer_id AND f.g IS NOT DISTINCT FROM a.g
+            WHERE epoch(a.last_ts) - epoch(f.first_ts) < 90000
+                AND f.first_ts::DATE = a.last_ts::DATE
+            GROUP BY ALL)
         SELECT a.g, a.k, 1 - coalesce(any_value(s.n), 0)::DOUBLE / count(*) AS value
         FROM act a LEFT JOIN single s ON s.g IS NOT DISTINCT FROM a.g AND s.k = a.k
         GROUP BY a.g, a.k"""

@@ -12,7 +12,7 @@ from crm_core.clv_report import (
     score_overview,
 )
 from crm_core.errors import VinculoError
-from crm_core.i18n.format import format_date, format_money, format_number, format_percent
+from crm_core.i18n.format import format_date, format_number
 from ui import analysis, filters
 from ui import clv_view as view
 from ui.context import data_version, db, lang, t
@@ -40,7 +40,7 @@ st.subheader(t("page.clv.bgnbd"))
 view.parameter_metrics(result.bgnbd, ("r", "alpha", "a", "b", "log_likelihood"))
 st.subheader(t("page.clv.gamma_gamma"))
 view.parameter_metrics(result.gamma_gamma, ("p", "q", "gamma"))
-st.caption(t("page.clv.params.help", unit=t(f"page.clv.unit.{result.time_unit}")))
+st.caption(t("page.clv.params.help", unit=t(f"page.clv.unit.{result.time_unit}").lower()))
 
 st.subheader(t("page.clv.holdout"))
 check = result.holdout
@@ -49,34 +49,21 @@ if check is None:
 else:
     st.caption(t("page.clv.holdout.help", start=format_date(check.calibration_end, lang()),
                  end=format_date(check.holdout_end, lang())))  # fmt: skip
-    c1, c2, c3 = st.columns(3)
-    c1.metric(t("page.clv.predicted_total"), format_number(check.predicted_repeat_purchases,
-              lang(), 1), help=t("page.clv.predicted_total.help"))  # fmt: skip
-    c2.metric(t("page.clv.actual_total"), format_number(check.actual_repeat_purchases, lang()),
-              help=t("page.clv.actual_total.help"))  # fmt: skip
-    c3.metric(t("page.clv.error"), format_percent(holdout_error(check), lang()),
-              help=t("page.clv.error.help"))  # fmt: skip
+    view.holdout_metrics(check, holdout_error(check))
     left, right = st.columns(2)
     left.plotly_chart(view.tracking_figure(check), key="clv_tracking")
     right.plotly_chart(view.bucket_figure(check), key="clv_buckets")
 
 st.subheader(t("page.clv.distributions"))
 scored = view.predictions(settings, f)
-overview = score_overview(scored)
-c1, c2, c3, c4 = st.columns(4)
-c1.metric(t("page.clv.customers"), format_number(overview["customers"], lang()),
-          help=t("page.clv.customers.help"))  # fmt: skip
-c2.metric(t("page.clv.mean_p_alive"), format_percent(overview["mean_p_alive"], lang()),
-          help=t("page.clv.col.p_alive.help"))  # fmt: skip
-c3.metric(t("page.clv.mean_clv"), format_money(overview["mean_clv"], lang()),
-          help=t("page.clv.col.clv.help"))  # fmt: skip
-c4.metric(t("page.clv.total_clv"), format_money(overview["total_clv"], lang()),
-          help=t("page.clv.col.clv.help"))  # fmt: skip
+view.overview_metrics(score_overview(scored))
+p_alive_bins = distribution(scored["p_alive"], top_share=1.0)  # a bounded share: no tail to fold
+clv_bins = distribution(scored["clv"])
 left, right = st.columns(2)
-left.plotly_chart(view.histogram_figure(distribution(scored["p_alive"]), t("page.clv.col.p_alive"),
-                                        ".0%"), key="clv_p_alive")  # fmt: skip
-right.plotly_chart(view.histogram_figure(distribution(scored["clv"]), t("page.clv.col.clv")),
-                   key="clv_values")  # fmt: skip
+left.plotly_chart(
+    view.histogram_figure(p_alive_bins, t("page.clv.col.p_alive"), ".0%"), key="clv_p"
+)
+right.plotly_chart(view.histogram_figure(clv_bins, t("page.clv.col.clv")), key="clv_values")
 st.caption(t("page.clv.distributions.help"))
 
 st.subheader(t("page.clv.table"))

@@ -13,7 +13,7 @@ from crm_core import store
 from crm_core.clv import ClvResult, HoldoutCheck
 from crm_core.clv_report import customer_contacts, customer_predictions
 from crm_core.errors import VinculoError
-from crm_core.i18n.format import date_input_format, format_number
+from crm_core.i18n.format import date_input_format, format_money, format_number, format_percent
 from crm_core.lifecycle_report import restrict
 from ui import analysis, filters
 from ui.context import data_version, db, lang, t
@@ -107,6 +107,28 @@ def parameter_metrics(values: dict[str, float], names: tuple[str, ...]) -> None:
         )  # fmt: skip
 
 
+def holdout_metrics(check: HoldoutCheck, error: float | None) -> None:
+    """Predicted and actual repeat purchases in the holdout and the relative error."""
+    c1, c2, c3 = st.columns(3)
+    predicted = format_number(check.predicted_repeat_purchases, lang(), 1)
+    c1.metric(t("page.clv.predicted_total"), predicted, help=t("page.clv.predicted_total.help"))
+    actual = format_number(check.actual_repeat_purchases, lang())
+    c2.metric(t("page.clv.actual_total"), actual, help=t("page.clv.actual_total.help"))
+    c3.metric(t("page.clv.error"), format_percent(error, lang()), help=t("page.clv.error.help"))
+
+
+def overview_metrics(overview: dict[str, float | int | None]) -> None:
+    """Customers scored, mean P(alive), mean and total CLV (`clv_report.score_overview`)."""
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(t("page.clv.customers"), format_number(overview["customers"], lang()),
+              help=t("page.clv.customers.help"))  # fmt: skip
+    c2.metric(t("page.clv.mean_p_alive"), format_percent(overview["mean_p_alive"], lang()),
+              help=t("page.clv.col.p_alive.help"))  # fmt: skip
+    for col, name in ((c3, "mean_clv"), (c4, "total_clv")):
+        col.metric(t(f"page.clv.{name}"), format_money(overview[name], lang()),
+                   help=t("page.clv.col.clv.help"))  # fmt: skip
+
+
 def tracking_figure(check: HoldoutCheck) -> go.Figure:
     """Cumulative repeat purchases by week, actual vs predicted; the calibration end marked."""
     curve = check.tracking
@@ -138,7 +160,7 @@ def bucket_figure(check: HoldoutCheck) -> go.Figure:
     fig.add_bar(x=table["frequency_bucket"].to_list(), y=table["predicted_mean"].to_list(),
                 name=t("page.clv.predicted"), marker_color=PREDICTED)  # fmt: skip
     return fig.update_layout(
-        barmode="group", xaxis_title=t("page.clv.frequency_bucket"),
+        barmode="group", xaxis_title=t("page.clv.frequency_bucket"), xaxis_type="category",
         yaxis_title=t("page.clv.holdout_mean"), margin={"t": 10},
     )  # fmt: skip
 

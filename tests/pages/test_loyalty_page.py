@@ -41,7 +41,7 @@ class Expected:
     as_of: date
 
 
-def _expected(db: Path, as_of: date, channel: str = "") -> Expected:
+def _expected(db: Path, as_of: date) -> Expected:
     """The frames the page should read, computed with crm_core alone (same model settings)."""
     with store.connect(db) as con:
         config, _ = latest_config(con)
@@ -50,17 +50,15 @@ def _expected(db: Path, as_of: date, channel: str = "") -> Expected:
     segmented = segment_customers(summary, config, clv)
     staged = assign_stages(summary, config.lifecycle, config.churn_window_days, clv)
     staged = staged.hstack(segmented.select("segment", "tier"))
-    keep = pl.Series([True] * summary.height)
-    if channel:
-        keep = (summary["main_channel"] == channel).fill_null(False)
-    return Expected(
-        summary.filter(keep),
-        segmented.filter(keep),
-        staged.filter(keep),
-        clv.select("customer_id", "clv"),
-        config.churn_window_days,
-        as_of,
-    )
+    clv = clv.select("customer_id", "clv")
+    return Expected(summary, segmented, staged, clv, config.churn_window_days, as_of)
+
+
+def _only_channel(exp: Expected, channel: str) -> Expected:
+    """`exp` restricted to customers whose main sales channel is `channel` (the URL filter)."""
+    keep = (exp.summary["main_channel"] == channel).fill_null(False)
+    frames = (exp.summary.filter(keep), exp.segmented.filter(keep), exp.staged.filter(keep))
+    return Expected(*frames, exp.clv, exp.churn_window_days, exp.as_of)
 
 
 def _as_of(at) -> date:
@@ -167,8 +165,8 @@ def test_lookback_slider_recomputes_signals(english) -> None:
 
 def test_channel_in_the_url_changes_the_numbers(demo_db: Path) -> None:
     at = open_page(PAGE, lang="en", channel="app")
-    exp = _expected(demo_db, _as_of(at), channel="app")
     everyone = _expected(demo_db, _as_of(at))
+    exp = _only_channel(everyone, "app")
     rate = dissolution_rate(exp.staged, exp.summary)
     assert rate["buyers"] < dissolution_rate(everyone.staged, everyone.summary)["buyers"]
     metrics = _metrics(at)

@@ -141,6 +141,12 @@ def build_store(path: Path, customers: int) -> dict[str, float]:
     return {"build_s": time.perf_counter() - started, "orders": float(orders)}
 
 
+def latest_day(path: Path) -> date:
+    """The local date of the latest order (the as-of date for demo data)."""
+    with store.connect(path) as con:
+        return query_frame(con, "SELECT max(ordered_at::DATE) AS d FROM orders")["d"][0]
+
+
 def _best_of(fn: Any, repeat: int) -> tuple[float, float, Any]:
     """Best wall-clock and best CPU seconds (all threads of this process) over `repeat` runs."""
     wall, cpu, result = float("inf"), float("inf"), None
@@ -152,18 +158,18 @@ def _best_of(fn: Any, repeat: int) -> tuple[float, float, Any]:
     return wall, cpu, result
 
 
-def bench_summary(path: Path, repeat: int) -> tuple[dict[str, float], pl.DataFrame]:
+def bench_summary(path: Path, repeat: int, as_of: date) -> tuple[dict[str, float], pl.DataFrame]:
     """Time `customer_summary`, the bare GROUP BY and the floor, interleaved so that load
     from other processes hits all three alike; best of `repeat` each."""
     params = {
-        "as_of": AS_OF,
-        "recent_start": date.fromordinal(AS_OF.toordinal() - 180),
-        "previous_start": date.fromordinal(AS_OF.toordinal() - 360),
+        "as_of": as_of,
+        "recent_start": date.fromordinal(as_of.toordinal() - 180),
+        "previous_start": date.fromordinal(as_of.toordinal() - 360),
     }
     queries = {
         "bare": lambda: query_frame(con, _BARE_SQL, params),
-        "floor": lambda: query_frame(con, _FLOOR_SQL, {"as_of": AS_OF}),
-        "summary": lambda: customer_summary(con, AS_OF),
+        "floor": lambda: query_frame(con, _FLOOR_SQL, {"as_of": as_of}),
+        "summary": lambda: customer_summary(con, as_of),
     }
     wall = dict.fromkeys(queries, float("inf"))
     cpu = dict.fromkeys(queries, float("inf"))
@@ -277,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
             figures.update(build_store(path, args.customers))
         print(f"store: {figures.get('build_s', 0):.1f} s to build, {path}")
 
-        timings, summary = bench_summary(path, args.repeat)
+        as_of = AS_OF if not args.demo else latest_day(path)
+        print(f"as of {as_of}")
+        timings, summary = bench_summary(path, args.repeat, as_of)
         figures.update(timings)
         figures["summary_rows"] = float(summary.height)
         print(

@@ -49,6 +49,16 @@ def with_rules(
     return replace(config, lifecycle=rules, churn_window_days=churn_window_days)
 
 
+def count_change(saved: pl.DataFrame, edited: pl.DataFrame) -> pl.DataFrame:
+    """Two `stage_counts` frames side by side: `stage`, `saved`, `edited` (customers, Int64)
+    and `change` = edited − saved, in life-cycle order."""
+    return (
+        saved.select("stage", saved="customers")
+        .join(edited.select("stage", edited="customers"), on="stage", maintain_order="left")
+        .with_columns(change=pl.col("edited") - pl.col("saved"))
+    )
+
+
 def rule_change(
     summary: pl.DataFrame,
     saved: SegmentConfig,
@@ -58,18 +68,14 @@ def rule_change(
     """Customers per stage under the saved and the edited rules, and the difference.
 
     Both are `stage_counts(assign_stages(summary, …))` with each configuration's
-    `lifecycle` rules and `churn_window_days`. Columns: `stage` (String, every stage in
-    life-cycle order), `saved`, `edited` (customers, Int64) and `change` = edited − saved.
+    `lifecycle` rules and `churn_window_days`; the result is `count_change` of the two:
+    `stage` (every stage in life-cycle order), `saved`, `edited`, `change`.
     """
-    counts = []
-    for name, config in (("saved", saved), ("edited", edited)):
-        staged = assign_stages(summary, config.lifecycle, config.churn_window_days, model)
-        counts.append(stage_counts(staged).select("stage", pl.col("customers").alias(name)))
-    return (
-        counts[0]
-        .join(counts[1], on="stage", maintain_order="left")
-        .with_columns(change=pl.col("edited") - pl.col("saved"))
-    )
+    counts = [
+        stage_counts(assign_stages(summary, c.lifecycle, c.churn_window_days, model))
+        for c in (saved, edited)
+    ]
+    return count_change(*counts)
 
 
 def transition_window(as_of: date, first_day: date | None, days: int = TRANSITION_DAYS) -> date:

@@ -79,4 +79,4 @@ st.caption(t("page.lifecycle.rules.help"))
 
 st.subheader(t("page.lifecycle.edit"))
 st.caption(t("page.lifecycle.edit.help", name=config.name))
-view.rule_editor(base, config)
+view.rule_editor(f)

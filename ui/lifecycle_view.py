@@ -17,10 +17,11 @@ from crm_core.lifecycle import (
     STAGES,
     LifecycleRules,
     assign_stages,
+    stage_counts,
     stage_mix_by_cohort,
     transitions,
 )
-from crm_core.lifecycle_report import restrict, rule_change, with_p_alive, with_rules
+from crm_core.lifecycle_report import count_change, restrict, with_p_alive, with_rules
 from crm_core.segment_config import SegmentConfig
 from crm_core.segment_store import save_config
 from ui import analysis, filters
@@ -198,17 +199,20 @@ def _rule_inputs(rules: LifecycleRules, churn_window_days: int) -> tuple[Lifecyc
 
 
 @st.fragment
-def rule_editor(base: pl.DataFrame, saved: SegmentConfig) -> None:
+def rule_editor(f: filters.Filters) -> None:
     """Edit the stage rules and see the stage counts move live against the saved rules."""
     if message := st.session_state.pop("lc_saved_message", None):
         st.success(message)
+    saved = f.config
     try:
         rules, churn = _rule_inputs(saved.lifecycle, saved.churn_window_days)
         edited = with_rules(saved, rules, churn)
     except VinculoError as exc:
         st.warning(exc.message(lang()))
         return
-    change = rule_change(base, saved, edited)
+    # Only the edited rules are re-applied; the saved counts come from the cached stages.
+    edited_counts = stage_counts(assign_stages(lifecycle_base(f), rules, churn))
+    change = count_change(stage_counts(saved_stages(f)), edited_counts)
     counts = change.select("stage", customers="edited")
     stage_metrics(counts, edited, dict(zip(change["stage"], change["change"], strict=True)))
     if st.button(t("page.lifecycle.save"), key="lc_save", disabled=edited == saved,

@@ -6,8 +6,9 @@ from datetime import date
 
 import polars as pl
 
-from crm_core.lifecycle import STAGES, LifecycleRules, assign_stages
+from crm_core.lifecycle import STAGES, LifecycleRules, assign_stages, stage_counts
 from crm_core.lifecycle_report import (
+    count_change,
     restrict,
     rule_change,
     transition_window,
@@ -63,3 +64,18 @@ def test_transition_window_defaults_to_90_days_not_before_the_first_day() -> Non
     assert transition_window(as_of, date(2020, 1, 1)) == date(2026, 4, 1)
     assert transition_window(as_of, date(2026, 5, 1)) == date(2026, 5, 1)
     assert transition_window(as_of, None, days=30) == date(2026, 5, 31)
+
+
+def test_count_change_of_two_stage_counts() -> None:
+    staged = pl.DataFrame(
+        {"customer_id": ["a", "b", "c"], "stage": ["awareness"] * 2 + ["expansion"]}
+    )
+    moved = staged.with_columns(stage=pl.Series(["awareness", "dissolution", "dissolution"]))
+    change = count_change(stage_counts(staged), stage_counts(moved))
+    assert change.rows() == [
+        ("exploration", 0, 0, 0),
+        ("awareness", 2, 1, -1),
+        ("expansion", 1, 0, -1),
+        ("commitment", 0, 0, 0),
+        ("dissolution", 0, 2, 2),
+    ]

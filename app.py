@@ -12,6 +12,10 @@ language_switch()
 filters.remember(filters.sidebar_filters())
 
 pages = {
+    t("nav.overview"): [
+        st.Page("pages/overview.py", title=t("page.overview.title"), icon=":material/monitoring:",
+                default=True),
+    ],
     t("nav.lifecycle"): [
         st.Page("pages/lifecycle.py", title=t("page.lifecycle.title"),
                 icon=":material/filter_alt:"),
@@ -19,8 +23,7 @@ pages = {
         st.Page("pages/loyalty.py", title=t("page.loyalty.title"), icon=":material/loyalty:"),
     ],
     t("nav.data"): [
-        st.Page("pages/store.py", title=t("page.store.title"), icon=":material/database:",
-                default=True),
+        st.Page("pages/store.py", title=t("page.store.title"), icon=":material/database:"),
     ],
 }  # fmt: skip
 st.navigation(pages).run()

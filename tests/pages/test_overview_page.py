@@ -1,0 +1,190 @@
+"""KPI dashboard on the demo store: what it shows equals crm_core's numbers for the same filters."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.proto.Metric_pb2 import Metric
+
+from crm_core import store
+from crm_core.clv import fit_clv
+from crm_core.cohorts import cohort_matrix, cohort_retention
+from crm_core.i18n.format import format_money, format_number, format_percent
+from crm_core.kpis import contact_rate_by_channel, kpi_breakdown, kpi_table, kpi_trend
+from crm_core.period import Period
+from crm_core.segment_store import latest_config
+from crm_core.segments import segment_customers
+from crm_core.summary import customer_summary
+from tests.pages.conftest import open_page
+from ui.overview_view import format_delta, trend_window
+
+PAGE = "pages/overview.py"
+NAMES = {
+    "en": {"active_customers": "Active customers", "revenue": "Revenue",
+           "aov": "Average order value", "retention_rate": "Retention rate",
+           "churn_rate": "Churn rate", "avg_clv": "Average CLV", "nps": "NPS"},
+    "pt_BR": {"active_customers": "Clientes ativos", "revenue": "Receita",
+              "aov": "Ticket médio", "retention_rate": "Taxa de retenção",
+              "churn_rate": "Taxa de churn", "avg_clv": "CLV médio", "nps": "NPS"},
+}  # fmt: skip
+
+
+def _metrics(at) -> dict[str, tuple[str, str | None]]:
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def _charts(at) -> dict[str, dict]:
+    """First trace of each Plotly chart, by the chart's key (suffix of its element id)."""
+    out = {}
+    for chart in at.get("plotly_chart"):
+        name = chart.proto.id.rsplit("-", 1)[-1]
+        out[name] = json.loads(chart.proto.spec)["data"][0]
+    return out
+
+
+def _clv(db: Path, as_of: date) -> pl.DataFrame:
+    with store.connect(db) as con:
+        return fit_clv(con, calibration_end=as_of).customers.select("customer_id", "clv")
+
+
+def _table(db: Path, period: Period, clv: pl.DataFrame, customers=None) -> dict[str, dict]:
+    with store.connect(db) as con:
+        table = kpi_table(con, period, customers, clv)
+    return {row["kpi"]: row for row in table.iter_rows(named=True)}
+
+
+def _subset(db: Path, as_of: date, clv: pl.DataFrame, channel="", segment="") -> pl.DataFrame:
+    """Customers of a channel or segment, computed with crm_core alone."""
+    with store.connect(db) as con:
+        config, _ = latest_config(con)
+        summary = customer_summary(con, as_of, window_days=config.window_days)
+    if channel:
+        return summary.filter(pl.col("main_channel") == channel).select("customer_id")
+    seg = segment_customers(summary, config, clv)
+    return seg.filter(pl.col("segment").cast(pl.Utf8) == segment).select("customer_id")
+
+
+def _check_cards(at, expected: dict[str, dict], lang: str) -> None:
+    shown, names = _metrics(at), NAMES[lang]
+    assert len(shown) == 10
+    for kpi in ("active_customers",):
+        assert shown[names[kpi]][0] == format_number(expected[kpi]["value"], lang)
+    for kpi in ("revenue", "aov", "avg_clv"):
+        assert shown[names[kpi]][0] == format_money(expected[kpi]["value"], lang)
+    for kpi in ("retention_rate", "churn_rate"):
+        assert shown[names[kpi]][0] == format_percent(expected[kpi]["value"], lang)
+    assert shown["NPS"][0] == format_number(expected["nps"]["value"], lang, decimals=1)
+    points = expected["retention_rate"]["change"] * 100
+    text = f"{points:+.1f}" if lang == "en" else f"{points:+.1f}".replace(".", ",")
+    assert shown[names["retention_rate"]][1] == text + (" pp" if lang == "en" else " p.p.")
+
+
+@pytest.mark.parametrize("lang", ["en", "pt_BR"])
+def test_cards_equal_kpi_table_in_the_locale(demo_db: Path, lang: str) -> None:
+    at = open_page(PAGE, lang=lang)
+    f = at.session_state["_filters"]
+    clv = _clv(demo_db, f.as_of)
+    expected = _table(demo_db, f.period, clv)
+    _check_cards(at, expected, lang)
+    revenue = _metrics(at)[NAMES[lang]["revenue"]][0]
+    pattern = r"^R\$\d{1,3}(,\d{3})*\.\d{2}$" if lang == "en" else r"^R\$ \d{1,3}(\.\d{3})*,\d{2}$"
+    assert pl.Series([revenue]).str.contains(pattern).item(), revenue
+    churn = next(m for m in at.metric if m.label == NAMES[lang]["churn_rate"]).proto
+    rising = expected["churn_rate"]["change"] > 0
+    assert churn.direction == (Metric.MetricDirection.UP if rising else Metric.MetricDirection.DOWN)
+    # churn is lower-is-better: a rise is red, a fall green
+    assert churn.color == (Metric.MetricColor.RED if rising else Metric.MetricColor.GREEN)
+    assert all(m.help for m in at.metric)
+
+
+def test_card_hover_is_the_catalogue_definition(demo_db: Path) -> None:
+    at = open_page(PAGE, lang="en")
+    revenue = next(m for m in at.metric if m.label == "Revenue")
+    assert revenue.help.startswith("Net sales of the period's orders")
+
+
+def test_url_channel_changes_the_numbers_to_that_subset(demo_db: Path) -> None:
+    at = open_page(PAGE, lang="en", channel="app")
+    f = at.session_state["_filters"]
+    clv = _clv(demo_db, f.as_of)
+    expected = _table(demo_db, f.period, clv, _subset(demo_db, f.as_of, clv, channel="app"))
+    everyone = _table(demo_db, f.period, clv)
+    assert expected["revenue"]["value"] < everyone["revenue"]["value"]
+    _check_cards(at, expected, "en")
+
+
+def test_url_segment_changes_the_numbers_to_that_subset(demo_db: Path) -> None:
+    at = open_page(PAGE, lang="pt_BR", segment="Champions")
+    f = at.session_state["_filters"]
+    clv = _clv(demo_db, f.as_of)
+    champions = _subset(demo_db, f.as_of, clv, segment="Champions")
+    expected = _table(demo_db, f.period, clv, champions)
+    assert 0 < expected["active_customers"]["value"] < _table(demo_db, f.period, clv)[
+        "active_customers"]["value"]  # fmt: skip
+    _check_cards(at, expected, "pt_BR")
+
+
+def test_url_period_changes_the_numbers(demo_db: Path) -> None:
+    at = open_page(PAGE, lang="en", **{"from": "2026-03-01", "to": "2026-03-31"})
+    f = at.session_state["_filters"]
+    assert f.period == Period(date(2026, 3, 1), date(2026, 3, 31))
+    expected = _table(demo_db, f.period, _clv(demo_db, f.as_of))
+    _check_cards(at, expected, "en")
+    assert "2026-02-01 – 2026-02-28" in at.caption[1].value  # a whole month vs the month before
+
+
+def test_charts_carry_crm_core_values(demo_db: Path) -> None:
+    at = open_page(PAGE, lang="en")
+    f = at.session_state["_filters"]
+    start, end = trend_window(f.period.end)
+    at.selectbox(key="overview_kpi").set_value("revenue").run()
+    charts = _charts(at)
+    with store.connect(demo_db) as con:
+        trend = kpi_trend(con, "revenue", start, end)
+        config, _ = latest_config(con)
+        summary = customer_summary(con, f.as_of, window_days=config.window_days)
+        groups = summary.select("customer_id", group="main_channel").drop_nulls()
+        by_channel = kpi_breakdown(con, "revenue", f.period, groups)
+        cohorts = cohort_matrix(cohort_retention(con, "month", "customers", start, end))
+        contacts = contact_rate_by_channel(con, f.period)
+    assert charts["overview_trend"]["y"] == trend["value"].to_list()
+    assert len(charts["overview_trend"]["y"]) == 12
+    bars = charts["overview_breakdown_main_channel"]
+    assert bars["y"] == by_channel["value"].to_list()
+    assert "Online store" in bars["x"] and "online_store" not in bars["x"]
+    heat = charts["overview_cohorts"]
+    assert heat["z"] == [list(r) for r in cohorts.drop("cohort", "cohort_size").rows()]
+    assert heat["z"][0][0] == 1.0  # everyone buys in their acquisition month
+    assert charts["overview_contact"]["y"] == contacts["contact_rate"].to_list()
+
+
+def test_empty_store_shows_what_to_do(empty_db: Path) -> None:
+    at = open_page(PAGE, lang="en")
+    assert not at.metric
+    assert "Upload" in at.info[0].value
+
+
+@pytest.mark.parametrize(
+    ("kpi", "change", "pct", "lang", "text"),
+    [
+        ("revenue", 1234.5, 0.125, "pt_BR", "+R$ 1.234,50 (+12,5%)"),
+        ("revenue", -1234.5, -0.125, "en", "-R$1,234.50 (-12.5%)"),
+        ("active_customers", 1200, None, "en", "+1,200"),
+        ("retention_rate", -0.0217, -0.04, "pt_BR", "-2,2 p.p."),
+        ("churn_rate", 0.0217, 0.04, "en", "+2.2 pp"),
+        ("nps", 1.91, 0.4, "en", "+1.9 pts"),
+        ("revenue", None, None, "en", None),
+    ],
+)
+def test_format_delta(kpi, change, pct, lang, text) -> None:
+    assert format_delta(kpi, change, pct, lang) == text
+
+
+def test_trend_window_is_twelve_calendar_months() -> None:
+    assert trend_window(date(2026, 6, 29)) == (date(2025, 7, 1), date(2026, 6, 29))
+    assert trend_window(date(2026, 12, 31)) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert trend_window(date(2026, 1, 15), 3) == (date(2025, 11, 1), date(2026, 1, 15))

@@ -13,9 +13,11 @@ import pytest
 from crm_core import store
 from crm_core.segments import (
     RFMSettings,
+    SegmentRule,
     compare_segmentations,
     default_config,
     save_config,
+    segment_customers,
     segment_overview,
     segments_cli_payload,
 )
@@ -112,3 +114,25 @@ def test_cli_payload_unreadable_file(db_path: Path, tmp_path: Path) -> None:
     with pytest.raises(VinculoError) as info:
         segments_cli_payload(str(db_path), str(tmp_path / "missing.json"), None)
     assert info.value.key == "segments.config_file"
+
+
+def test_compare_two_configurations_of_the_same_summary() -> None:
+    # Different configs give different Enum dtypes; the matrix still lines them up.
+    summary = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "recency_days": [10, 200, None],
+            "purchase_days": [9, 1, 0],
+            "revenue": [6000.0, 10.0, 0.0],
+        }
+    )
+    grid = replace(default_config(), rfm=RFMSettings(mode="thresholds"))
+    two = replace(grid, rules=(SegmentRule("Active", r=(4, 5)),), catch_all="Inactive")
+    moves = compare_segmentations(segment_customers(summary, grid), segment_customers(summary, two))
+    # a: R5 F5 → Champions → Active; b: R2 F1 → Hibernating → Inactive; c: no purchase.
+    assert moves.rows() == [
+        ("Champions", 1, 0, 0),
+        ("Hibernating", 0, 1, 0),
+        ("No purchase", 0, 0, 1),
+    ]
+    assert moves.columns == ["segment", "Active", "Inactive", "No purchase"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import filters
-from ui.context import language_switch, t
+from ui.context import entered_through_app, language_switch, route_wanted_page, t
 
 st.set_page_config(page_title="Vínculo", page_icon=":material/hub:", layout="wide")
+entered_through_app()
 language_switch()
 filters.remember(filters.sidebar_filters())
 
@@ -23,7 +24,10 @@ pages = {
         st.Page("pages/loyalty.py", title=t("page.loyalty.title"), icon=":material/loyalty:"),
     ],
     t("nav.data"): [
+        st.Page("pages/upload.py", title=t("page.upload.title"), icon=":material/upload_file:"),
         st.Page("pages/store.py", title=t("page.store.title"), icon=":material/database:"),
     ],
 }  # fmt: skip
-st.navigation(pages).run()
+page = st.navigation(pages)
+route_wanted_page()
+page.run()

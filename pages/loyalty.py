@@ -12,9 +12,10 @@ from crm_core.segments import segment_label
 from crm_core.survival import curve_steps, median_survival_months
 from ui import filters
 from ui import loyalty_view as view
-from ui.context import data_version, db, lang, t
+from ui.context import data_version, db, ensure_app, lang, t
 from ui.downloads import download_buttons
 
+ensure_app(__file__)
 st.title(t("page.loyalty.title"))
 st.caption(t("page.loyalty.caption"))
 f = filters.current()

@@ -47,3 +47,32 @@ def data_version() -> int:
     """The store's data version: part of every cache key so writes invalidate caches."""
     with store.connect(db()) as con:
         return store.data_version(con)
+
+
+def entered_through_app() -> None:
+    """Mark this run as routed by `app.py` (called by app.py before the page runs)."""
+    st.session_state["_via_app"] = True
+
+
+def ensure_app(page_file: str) -> None:
+    """Send a page opened by Streamlit's legacy `pages/` routing through `app.py`.
+
+    Until some session has called `st.navigation`, Streamlit serves
+    `/<name>` by running `pages/<name>.py` alone — no language switch, no
+    filters, no access checks. Every page calls this first: it remembers the
+    page asked for and switches to `app.py`, which routes back to it.
+    """
+    if not st.session_state.get("_via_app"):
+        st.session_state["_wanted_page"] = (
+            "pages/" + page_file.rsplit("/", 1)[-1],
+            st.query_params.to_dict(),
+        )
+        st.switch_page("app.py", query_params=st.query_params.to_dict())
+
+
+def route_wanted_page() -> None:
+    """In `app.py`, after `st.navigation`: open the page a legacy URL asked for."""
+    wanted = st.session_state.pop("_wanted_page", None)
+    if wanted:
+        page, params = wanted
+        st.switch_page(page, query_params=params)

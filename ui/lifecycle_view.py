@@ -217,8 +217,12 @@ def rule_editor(f: filters.Filters) -> None:
     stage_metrics(counts, edited, dict(zip(change["stage"], change["change"], strict=True)))
     if st.button(t("page.lifecycle.save"), key="lc_save", disabled=edited == saved,
                  help=t("page.lifecycle.save.help", name=saved.name)):  # fmt: skip
-        with store.connect(db()) as con:
-            version = save_config(con, edited, actor="app")
+        try:
+            with store.connect(db()) as con:
+                version = save_config(con, edited, actor="app")
+        except VinculoError as exc:  # e.g. the store is busy with an upload
+            st.warning(exc.message(lang()))
+            return
         analysis.saved_config_json.clear()
         st.session_state["lc_saved_message"] = t(
             "page.lifecycle.saved", name=edited.name, version=version

@@ -155,7 +155,10 @@ def kpi_table(
     customers: Subset = None,
     clv: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Every KPI of `KPIS` for `period` and for `period.previous()` (one query per KPI).
+    """Every KPI of `KPIS` for `period` and for `period.previous()`.
+
+    Both periods come from the same query per KPI (two buckets), over one shared
+    per-customer aggregate of the orders and one shared scan of the history.
 
     Columns: `kpi` (registry key), `value`, `previous`, `change` (value −
     previous, in the KPI's unit: rate points for rates), `change_pct` (change /

@@ -140,6 +140,13 @@ def test_customer_subset_by_hand(hand: duckdb.DuckDBPyConnection, key: str) -> N
     assert _call(hand, key, MARCH, subset) == pytest.approx(SUBSET_EXPECTED[key])
 
 
+def test_kpi_table_on_a_subset_by_hand(hand: duckdb.DuckDBPyConnection) -> None:
+    subset = pl.DataFrame({"customer_id": ["A", "C", "D"]})
+    table = kpi_table(hand, MARCH, subset, clv=CLV)
+    got = dict(zip(table["kpi"], table["value"], strict=True))
+    assert got == pytest.approx(SUBSET_EXPECTED)
+
+
 @pytest.mark.parametrize("key", list(KPIS))
 def test_empty_store_gives_zero_or_none(con: duckdb.DuckDBPyConnection, key: str) -> None:
     value = _call(con, key, MARCH)
@@ -243,6 +250,15 @@ def test_trend_clips_the_first_and_last_buckets(hand: duckdb.DuckDBPyConnection)
     assert trend["bucket"].to_list() == [date(2024, 2, 1), date(2024, 3, 1)]
     assert trend["start"].to_list() == [date(2024, 2, 20), date(2024, 3, 1)]
     assert trend["value"].to_list() == pytest.approx([180.0, 170.0])
+
+
+def test_clipped_trend_bucket_keeps_the_whole_previous_bucket_as_base(hand) -> None:
+    # One bucket, Mar 10–31; base = all of February {A, B, C, E}. Active Mar 10–31:
+    # B (31st), D (20th), H (12th) → retained: B → 1/4. Purchases between the month
+    # start and the clipped start (A Mar 5, D Mar 1, J Mar 8) are in neither; were
+    # they counted as base, it would read 2/7.
+    trend = kpi_trend(hand, "retention_rate", date(2024, 3, 10), date(2024, 3, 31))
+    assert trend["value"].to_list() == pytest.approx([0.25])
 
 
 GROUPS = pl.DataFrame(

@@ -60,7 +60,7 @@ def explore() -> None:
     st.caption(t("page.overview.breakdown.help", as_of=format_date(f.as_of, lang())))
     cols = st.columns(2)
     for i, dimension in enumerate(view.DIMENSIONS):
-        rows = view.breakdowns(key, dimension).filter(kpi=kpi)
+        rows = view.breakdowns(key).filter(dimension=dimension, kpi=kpi)
         labels = [view.group_label(dimension, g, lang()) for g in rows["group"]]
         with cols[i % 2]:
             st.markdown(t(f"page.overview.dimension.{dimension}"))

@@ -122,17 +122,34 @@ def group_order(key: Key, dimension: str) -> list[str]:
     return list(dtype.categories) if isinstance(dtype, pl.Enum) else []
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def breakdowns(key: Key, dimension: str) -> pl.DataFrame:
-    """`crm_core.kpis.kpi_breakdowns` of every KPI by `dimension` over the period,
-    groups in their natural order."""
+_SEP = "\x1f"
+"""Joins dimension and group in the combined breakdown query (never in a name)."""
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def breakdowns(key: Key) -> pl.DataFrame:
+    """`crm_core.kpis.kpi_breakdowns` of every KPI by every dimension over the period, in
+    one query (groups of all dimensions stacked). Columns `dimension`, `kpi`, `group`,
+    `value`; groups in their natural order within a dimension."""
+    stacked = pl.concat(
+        [groups(key, d).with_columns(group=pl.lit(d + _SEP) + pl.col("group")) for d in DIMENSIONS]
+    )
     with store.connect(key[0]) as con:
-        out = kpi_breakdowns(
-            con, list(KPIS), period_of(key), groups(key, dimension), subset(key), clv_frame(key)
-        )
-    order = {g: i for i, g in enumerate(group_order(key, dimension))}
-    rank = pl.col("group").replace_strict(order, default=len(order), return_dtype=pl.Int64)
-    return out.sort(rank, "group", maintain_order=True)
+        out = kpi_breakdowns(con, list(KPIS), period_of(key), stacked, subset(key), clv_frame(key))
+    parts = pl.col("group").str.split_exact(_SEP, 1)
+    out = out.with_columns(
+        dimension=parts.struct.field("field_0"), group=parts.struct.field("field_1")
+    )
+    ranks = pl.DataFrame(
+        [(d, g, i) for d in DIMENSIONS for i, g in enumerate(group_order(key, d))],
+        schema={"dimension": pl.Utf8, "group": pl.Utf8, "rank": pl.Int64}, orient="row",
+    )  # fmt: skip
+    dims = pl.col("dimension").replace_strict({d: i for i, d in enumerate(DIMENSIONS)})
+    return (
+        out.join(ranks, on=["dimension", "group"], how="left")
+        .sort(dims, "kpi", pl.col("rank").fill_null(len(ranks)), "group")
+        .select("dimension", "kpi", "group", "value")
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

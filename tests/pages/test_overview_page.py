@@ -15,6 +15,7 @@ from crm_core.clv import fit_clv
 from crm_core.cohorts import cohort_matrix, cohort_retention
 from crm_core.i18n.format import format_money, format_number, format_percent
 from crm_core.kpis import contact_rate_by_channel, kpi_breakdown, kpi_table, kpi_trend
+from crm_core.lifecycle import assign_stages
 from crm_core.period import Period
 from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers
@@ -151,11 +152,19 @@ def test_charts_carry_crm_core_values(demo_db: Path) -> None:
         by_channel = kpi_breakdown(con, "revenue", f.period, groups)
         cohorts = cohort_matrix(cohort_retention(con, "month", "customers", start, end))
         contacts = contact_rate_by_channel(con, f.period)
+        clv = fit_clv(con, calibration_end=f.as_of).customers
+        stages = assign_stages(summary, config.lifecycle, config.churn_window_days, clv)
+        stage_groups = stages.select("customer_id", group=pl.col("stage").cast(pl.Utf8))
+        by_stage = kpi_breakdown(con, "revenue", f.period, stage_groups, None, clv)
     assert charts["overview_trend"]["y"] == trend["value"].to_list()
     assert len(charts["overview_trend"]["y"]) == 12
     bars = charts["overview_breakdown_main_channel"]
     assert bars["y"] == by_channel["value"].to_list()
     assert "Online store" in bars["x"] and "online_store" not in bars["x"]
+    order = ["exploration", "awareness", "expansion", "commitment", "dissolution"]
+    by_stage = by_stage.sort(pl.col("group").replace_strict({g: i for i, g in enumerate(order)}))
+    assert charts["overview_breakdown_stage"]["y"] == by_stage["value"].to_list()
+    assert charts["overview_breakdown_stage"]["x"][:2] == ["Exploration", "Awareness"]
     heat = charts["overview_cohorts"]
     assert heat["z"] == [list(r) for r in cohorts.drop("cohort", "cohort_size").rows()]
     assert heat["z"][0][0] == 1.0  # everyone buys in their acquisition month

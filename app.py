@@ -5,12 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import filters
-from ui.context import entered_through_app, language_switch, route_wanted_page, t
+from ui.context import (
+    entered_through_app,
+    language_switch,
+    remember_url_state,
+    restore_url_state,
+    route_wanted_page,
+    t,
+)
 
 st.set_page_config(page_title="Vínculo", page_icon=":material/hub:", layout="wide")
 entered_through_app()
+restore_url_state()
 language_switch()
 filters.remember(filters.sidebar_filters())
+remember_url_state()
 
 pages = {
     t("nav.overview"): [

@@ -12,6 +12,28 @@ from crm_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 LANGUAGE_LABELS = {"pt_BR": "Português (BR)", "en": "English"}
 
 
+STICKY_PARAMS = ("lang", "as_of", "from", "to", "channel", "segment", "tier")
+
+
+def restore_url_state() -> None:
+    """Put back URL parameters a navigation click dropped (language, global filters).
+
+    Called first in `app.py`; `remember_url_state` at the end of the shell's
+    work records what the URL holds after the sidebar ran, so a value reset to
+    its default (removed from the URL) is not brought back.
+    """
+    for name, value in st.session_state.get("_url_state", {}).items():
+        if name not in st.query_params:
+            st.query_params[name] = value
+
+
+def remember_url_state() -> None:
+    """Record the sticky URL parameters of this run (see `restore_url_state`)."""
+    st.session_state["_url_state"] = {
+        name: st.query_params[name] for name in STICKY_PARAMS if name in st.query_params
+    }
+
+
 def lang() -> str:
     """The session's language: `?lang=` in the URL, else Portuguese."""
     chosen = st.query_params.get("lang", DEFAULT_LANGUAGE)

@@ -13,6 +13,7 @@ from streamlit.proto.Metric_pb2 import Metric
 from crm_core import store
 from crm_core.clv import fit_clv
 from crm_core.cohorts import cohort_matrix, cohort_retention
+from crm_core.i18n import translate
 from crm_core.i18n.format import format_money, format_number, format_percent
 from crm_core.kpis import contact_rate_by_channel, kpi_breakdown, kpi_table, kpi_trend
 from crm_core.lifecycle import assign_stages
@@ -20,6 +21,7 @@ from crm_core.period import Period
 from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers
 from crm_core.summary import customer_summary
+from tests.analytics.kpi_builders import build_hand_store
 from tests.pages.conftest import open_page
 from ui.overview_view import format_delta, trend_window
 
@@ -197,3 +199,40 @@ def test_trend_window_is_twelve_calendar_months() -> None:
     assert trend_window(date(2026, 6, 29)) == (date(2025, 7, 1), date(2026, 6, 29))
     assert trend_window(date(2026, 12, 31)) == (date(2026, 1, 1), date(2026, 12, 31))
     assert trend_window(date(2026, 1, 15), 3) == (date(2025, 11, 1), date(2026, 1, 15))
+
+
+@pytest.fixture
+def hand_db(empty_db: Path) -> Path:
+    """The hand-computed store of tests/analytics/kpi_builders.py (March 2024 vs February)."""
+    with store.connect(empty_db) as con:
+        build_hand_store(con)
+        store.bump_data_version(con)
+    return empty_db
+
+
+def test_cards_on_a_hand_computed_store(hand_db: Path) -> None:
+    """Golden values from the hand computation in tests/analytics/test_kpis.py's docstring."""
+    at = open_page(PAGE, lang="pt_BR", **{"from": "2024-03-01", "to": "2024-03-31"})
+    shown = _metrics(at)
+    assert shown["Clientes ativos"] == ("5", "+1 (+25,0%)")
+    assert shown["Clientes novos"] == ("3", "0 (0,0%)")
+    assert shown["Receita"] == ("R$ 350,00", "+R$ 20,00 (+6,1%)")  # 350 vs 330
+    assert shown["Ticket médio"] == ("R$ 43,75", "-R$ 38,75 (-47,0%)")  # 43.75 vs 82.5
+    assert shown["Taxa de retenção"] == ("50,0%", "-50,0 p.p.")  # 2/4 vs 1/1
+    assert shown["Taxa de churn"] == ("50,0%", "+50,0 p.p.")
+    assert shown["Taxa de recompra"] == ("60,0%", "+35,0 p.p.")  # 3/5 vs 1/4
+    assert shown["CSAT"] == ("60,0%", "+60,0 p.p.")  # 3/5 vs 0/1
+    assert shown["NPS"] == ("50,0", "+150,0 pts")  # 50 vs −100
+    contact = _charts(at)["overview_contact"]
+    assert contact["x"] == ["E-mail", "Telefone", "WhatsApp"]
+    assert contact["y"] == pytest.approx([0.6, 0.4, 0.2])  # 3, 2 and 1 contacts / 5 active
+    clv = next(m for m in at.metric if m.label == "CLV médio")
+    assert clv.value == "—"  # nine customers are too few to fit the CLV model
+    assert clv.help.endswith(translate("page.overview.clv_missing", "pt_BR"))
+
+
+def test_filters_leaving_nobody_say_so(demo_db: Path) -> None:
+    at = open_page(PAGE, lang="en", segment="Other")  # the catch-all is empty in the demo
+    assert at.session_state["_filters"].segment == "Other"
+    assert not at.metric
+    assert at.info[0].value == translate("page.overview.no_customers", "en")

@@ -194,19 +194,7 @@ def _record(
             json.dumps(report, default=str, ensure_ascii=False),
         ],
     )
-    if rejects:
-        table = pa.table(
-            {
-                "upload_id": pa.array([result.upload_id] * len(rejects), pa.int32()),
-                "line": pa.array([r[0] for r in rejects], pa.int64()),
-                "column_name": pa.array([r[1] for r in rejects], pa.string()),
-                "reason": pa.array([r[2] for r in rejects], pa.string()),
-                "raw": pa.array([r[3] for r in rejects], pa.string()),
-            }
-        )
-        con.register("_rejects", table)
-        con.execute("INSERT INTO rejected_rows SELECT * FROM _rejects")
-        con.unregister("_rejects")
+    _insert_rejects(con, result.upload_id, rejects)
     store.audit(
         con,
         meta["actor"],
@@ -216,3 +204,21 @@ def _record(
         detail={"kind": kind, "file": report["file_name"], "sha256": report["sha256"]},
     )
     store.bump_data_version(con)
+
+
+def _insert_rejects(con: duckdb.DuckDBPyConnection, upload_id: int, rejects: list[tuple]) -> None:
+    """All rejected rows of the upload: (line, column, reason, raw text)."""
+    if not rejects:
+        return
+    table = pa.table(
+        {
+            "upload_id": pa.array([upload_id] * len(rejects), pa.int32()),
+            "line": pa.array([r[0] for r in rejects], pa.int64()),
+            "column_name": pa.array([r[1] for r in rejects], pa.string()),
+            "reason": pa.array([r[2] for r in rejects], pa.string()),
+            "raw": pa.array([r[3] for r in rejects], pa.string()),
+        }
+    )
+    con.register("_rejects", table)
+    con.execute("INSERT INTO rejected_rows SELECT * FROM _rejects")
+    con.unregister("_rejects")

@@ -129,34 +129,48 @@ def ingest_file(
         tell(0.6, "validate")
         report = _report(prep, kind, name, lang)
         _refuse_if_nothing(prep, name, lang)
-        staged = {
-            t: prep.con.sql(f"SELECT * FROM {t}").to_arrow_table()
-            for t in STAGED_TABLES[kind]
-            if _exists(prep, t)
-        }
-        prep.con.close()
-        rejects = [(r.line, r.column, r.reason(lang), r.raw) for r in prep.rejects]
-
-        def finish(result: merger.MergeResult) -> dict[str, Any]:
-            report.upload_id, report.placeholders_created = result.upload_id, result.placeholders
-            report.rows_loaded = result.loaded
-            report.rows_duplicate = prep.duplicates_in_file + result.duplicate
-            report.seconds = round(time.monotonic() - started, 3)
-            return report.to_dict()
-
-        meta = {
-            "sha256": prep.source.sha256,
-            "actor": actor,
-            "report": finish,
-            "source": prep.profile.source_name,
-        }
-        with store.connect(db) as con:
-            tell(0.8, "merge_start")
-            result = merger.merge(con, kind, staged, meta, rejects, lambda stage: tell(0.95, stage))
+        result = _merge(prep, report, db, actor, lang, tell, started)
     if isinstance(result, dict):
         return _duplicate(report, result)
     tell(1.0, "done")
     return report
+
+
+def _merge(
+    prep: Prepared,
+    report: IngestReport,
+    db: str | Path | None,
+    actor: str,
+    lang: str,
+    tell: Progress,
+    started: float,
+) -> merger.MergeResult | dict[str, Any]:
+    """Hand the staged tables to the store (as Arrow) and merge them in one transaction."""
+    kind = report.kind
+    staged = {
+        t: prep.con.sql(f"SELECT * FROM {t}").to_arrow_table()
+        for t in STAGED_TABLES[kind]
+        if _exists(prep, t)
+    }
+    prep.con.close()
+    rejects = [(r.line, r.column, r.reason(lang), r.raw) for r in prep.rejects]
+
+    def finish(result: merger.MergeResult) -> dict[str, Any]:
+        report.upload_id, report.placeholders_created = result.upload_id, result.placeholders
+        report.rows_loaded = result.loaded
+        report.rows_duplicate = prep.duplicates_in_file + result.duplicate
+        report.seconds = round(time.monotonic() - started, 3)
+        return report.to_dict()
+
+    meta = {
+        "sha256": prep.source.sha256,
+        "actor": actor,
+        "report": finish,
+        "source": prep.profile.source_name,
+    }
+    with store.connect(db) as con:
+        tell(0.8, "merge_start")
+        return merger.merge(con, kind, staged, meta, rejects, lambda stage: tell(0.95, stage))
 
 
 def _exists(prep: Prepared, table: str) -> bool:

@@ -240,3 +240,21 @@ def test_salesforce_contacts_with_footer(tmp_path: Path, db_path: Path) -> None:
         ("0035g00000Q1", "email", True),
         ("0035g00000Q2", "email", False),
     ]
+
+
+def test_decisions_see_every_value_not_a_sample(tmp_path: Path, db_path: Path) -> None:
+    # 3,000 ambiguous rows; the only deciding values come at the very end
+    rows = "".join(f"A{i},C1,03/04/2024,1.234\n" for i in range(3000))
+    rows += 'Z1,C1,13/04/2024,"2.000,50"\n'
+    path = write(tmp_path, "o.csv", "order_id,customer_id,ordered_at,gross_amount\n" + rows)
+    report = ingest_file(path, "orders", db=db_path)
+    assert report.date_formats["ordered_at"]["format"] == "dd/mm/yyyy"
+    assert report.date_formats["ordered_at"]["assumed"] is False
+    assert report.decimal["gross_amount"]["decimal"] == ","
+    assert report.decimal["gross_amount"]["assumed"] is False
+    got = query(
+        db_path,
+        "SELECT strftime(ordered_at, '%Y-%m-%d'), gross_amount FROM orders "
+        "WHERE order_id IN ('A0', 'Z1') ORDER BY 1",
+    )
+    assert got == [("2024-04-03", Decimal("1234.00")), ("2024-04-13", Decimal("2000.50"))]

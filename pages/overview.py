@@ -32,8 +32,8 @@ st.caption(t("page.overview.period", start=format_date(period.start, lang()),
 # ---- headline cards ---------------------------------------------------------------------------
 st.subheader(t("page.overview.headline"))
 table = {row["kpi"]: row for row in view.headline(key).iter_rows(named=True)}
-for start in range(0, len(view.HEADLINE), 5):
-    for col, kpi in zip(st.columns(5), view.HEADLINE[start : start + 5], strict=False):
+for cards in view.HEADLINE:
+    for col, kpi in zip(st.columns(len(cards)), cards, strict=True):
         row = table[kpi]
         col.metric(
             kpi_name(kpi, lang()), view.format_value(kpi, row["value"], lang()),

@@ -18,7 +18,7 @@ import streamlit as st
 from crm_core import store
 from crm_core.cohorts import cohort_matrix, cohort_retention
 from crm_core.i18n import translate
-from crm_core.i18n.format import format_date, format_money, format_number, format_percent
+from crm_core.i18n.format import format_money, format_number, format_percent
 from crm_core.kpis import (
     KPIS,
     contact_rate_by_channel,
@@ -35,11 +35,12 @@ from ui.filters import Filters
 
 Key = tuple[str, int, date, date, date, str, str, str, str]
 
-HEADLINE: tuple[str, ...] = (
-    "active_customers", "new_customers", "revenue", "aov", "retention_rate",
-    "churn_rate", "repeat_purchase_rate", "avg_clv", "csat", "nps",
-)  # fmt: skip
-"""The headline cards, in order (keys of `crm_core.kpis.KPIS`)."""
+HEADLINE: tuple[tuple[str, ...], ...] = (
+    ("active_customers", "new_customers", "retention_rate", "churn_rate", "repeat_purchase_rate"),
+    ("revenue", "aov", "avg_clv"),
+    ("csat", "nps", "contact_rate"),
+)
+"""The headline cards, one row each: customers, value (wide cards for money), service."""
 
 DIMENSIONS: tuple[str, ...] = ("segment", "tier", "stage", "main_channel")
 """Customer groupings of the breakdowns."""
@@ -171,6 +172,10 @@ def contact_rates(key: Key) -> pl.DataFrame:
 # ---- formatting ------------------------------------------------------------------------------
 
 
+SCORE_DECIMALS = {"contact_rate": 2}
+"""Decimals of a plain-number KPI (default 1: NPS, CSAT mean)."""
+
+
 def format_value(kpi: str, value: float | None, lang: str) -> str:
     """A KPI value as shown on its card: customers, money, % or a plain score."""
     unit = KPIS[kpi].unit
@@ -180,7 +185,12 @@ def format_value(kpi: str, value: float | None, lang: str) -> str:
         return format_money(value, lang)
     if unit == "rate":
         return format_percent(value, lang)
-    return format_number(value, lang, decimals=1)
+    return format_number(value, lang, decimals=SCORE_DECIMALS.get(kpi, 1))
+
+
+def month_label(day: date, lang: str) -> str:
+    """A calendar month as shown on axes: `06/2026` (pt_BR) or `2026-06` (en)."""
+    return day.strftime("%m/%Y") if lang == "pt_BR" else day.strftime("%Y-%m")
 
 
 def _signed(text: str, change: float) -> str:
@@ -190,16 +200,19 @@ def _signed(text: str, change: float) -> str:
 
 def format_delta(kpi: str, change: float | None, change_pct: float | None, lang: str) -> str | None:
     """The change against the previous period as shown on a card: rates in percentage
-    points, scores in points, counts and money with the relative change (None: no base)."""
+    points, NPS in points, other scores as plain numbers, counts and money with the
+    relative change (None: no base)."""
     if change is None:
         return None
     unit = KPIS[kpi].unit
     if unit == "rate":
         points = format_number(change * 100, lang, decimals=1)
         return _signed(translate("page.overview.pp", lang, value=points), change)
-    if unit == "score":
+    if kpi == "nps":
         points = format_number(change, lang, decimals=1)
         return _signed(translate("page.overview.points", lang, value=points), change)
+    if unit == "score":
+        return _signed(format_number(change, lang, SCORE_DECIMALS.get(kpi, 1)), change)
     body = format_money(change, lang) if unit == "money" else format_number(change, lang)
     if change_pct is None:
         return _signed(body, change)
@@ -238,7 +251,7 @@ def _axis_format(kpi: str) -> dict[str, str]:
 def trend_figure(trend: pl.DataFrame, kpi: str, lang: str) -> go.Figure:
     """Line of one KPI by month (`kpi_trend` rows); hover text in the user's locale."""
     text = [format_value(kpi, v, lang) for v in trend["value"]]
-    months = [format_date(d, lang) for d in trend["bucket"]]
+    months = [month_label(d, lang) for d in trend["bucket"]]
     fig = go.Figure(
         go.Scatter(
             x=trend["bucket"].to_list(), y=trend["value"].to_list(), mode="lines+markers",
@@ -246,6 +259,7 @@ def trend_figure(trend: pl.DataFrame, kpi: str, lang: str) -> go.Figure:
             hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
         )
     )  # fmt: skip
+    fig.update_xaxes(tickvals=trend["bucket"].to_list(), ticktext=months)
     return fig.update_layout(margin={"t": 10, "b": 10}, yaxis=_axis_format(kpi), height=320)
 
 
@@ -268,8 +282,7 @@ def cohort_figure(long: pl.DataFrame, lang: str, x_title: str) -> go.Figure:
     periods = [c for c in matrix.columns if c not in ("cohort", "cohort_size")]
     z = matrix.select(periods).rows()
     text = [[format_percent(v, lang, 0) if v is not None else "" for v in row] for row in z]
-    cohorts_shown = [format_date(d, lang)[3:] if lang == "pt_BR" else format_date(d, lang)[:7]
-                     for d in matrix["cohort"]]  # fmt: skip
+    cohorts_shown = [month_label(d, lang) for d in matrix["cohort"]]
     fig = go.Figure(
         go.Heatmap(
             z=z, x=[int(p) for p in periods], y=cohorts_shown, text=text,

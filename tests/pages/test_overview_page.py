@@ -23,7 +23,7 @@ from crm_core.segments import segment_customers
 from crm_core.summary import customer_summary
 from tests.analytics.kpi_builders import build_hand_store
 from tests.pages.conftest import open_page
-from ui.overview_view import format_delta, trend_window
+from ui.overview_view import format_delta, month_label, trend_window
 
 PAGE = "pages/overview.py"
 NAMES = {
@@ -73,7 +73,7 @@ def _subset(db: Path, as_of: date, clv: pl.DataFrame, channel="", segment="") ->
 
 def _check_cards(at, expected: dict[str, dict], lang: str) -> None:
     shown, names = _metrics(at), NAMES[lang]
-    assert len(shown) == 10
+    assert len(shown) == 11
     for kpi in ("active_customers",):
         assert shown[names[kpi]][0] == format_number(expected[kpi]["value"], lang)
     for kpi in ("revenue", "aov", "avg_clv"):
@@ -188,6 +188,7 @@ def test_empty_store_shows_what_to_do(empty_db: Path) -> None:
         ("retention_rate", -0.0217, -0.04, "pt_BR", "-2,2 p.p."),
         ("churn_rate", 0.0217, 0.04, "en", "+2.2 pp"),
         ("nps", 1.91, 0.4, "en", "+1.9 pts"),
+        ("contact_rate", -0.771, -0.3, "pt_BR", "-0,77"),  # contacts per customer, not points
         ("revenue", None, None, "en", None),
     ],
 )
@@ -223,6 +224,7 @@ def test_cards_on_a_hand_computed_store(hand_db: Path) -> None:
     assert shown["Taxa de recompra"] == ("60,0%", "+35,0 p.p.")  # 3/5 vs 1/4
     assert shown["CSAT"] == ("60,0%", "+60,0 p.p.")  # 3/5 vs 0/1
     assert shown["NPS"] == ("50,0", "+150,0 pts")  # 50 vs −100
+    assert shown["Taxa de contato"] == ("1,20", "+0,95")  # 6/5 vs 1/4 contacts per customer
     contact = _charts(at)["overview_contact"]
     assert contact["x"] == ["E-mail", "Telefone", "WhatsApp"]
     assert contact["y"] == pytest.approx([0.6, 0.4, 0.2])  # 3, 2 and 1 contacts / 5 active
@@ -236,3 +238,8 @@ def test_filters_leaving_nobody_say_so(demo_db: Path) -> None:
     assert at.session_state["_filters"].segment == "Other"
     assert not at.metric
     assert at.info[0].value == translate("page.overview.no_customers", "en")
+
+
+def test_month_label_follows_the_language() -> None:
+    assert month_label(date(2026, 6, 1), "pt_BR") == "06/2026"
+    assert month_label(date(2026, 6, 1), "en") == "2026-06"

@@ -1,0 +1,137 @@
+"""The upload journey in a real browser: load the sample planilha with its one bad row, read the
+report, undo the upload from the page, and read the page in Portuguese.
+
+The sample's documented bad row (data/samples/README.md): line 6, column `Data da Venda`
+(`31/02/2026`); the other 6 of its 7 rows load.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from crm_core import store
+from crm_core.demo import build_demo
+from tests.e2e.server import (
+    ROOT,
+    free_port,
+    screenshot,
+    start_server,
+    stop,
+    wait_for_app,
+    wait_healthy,
+)
+
+pytestmark = pytest.mark.e2e
+
+SAMPLE = ROOT / "data" / "samples" / "planilha_vendas.csv"
+SAMPLE_ORDERS = 6  # rows of the sample that load (7 read, 1 rejected)
+
+
+def _counts(db: Path) -> dict[str, int]:
+    with store.connect(db) as con:
+        return store.table_counts(con)
+
+
+def _settled(page: Page) -> None:
+    """Wait until the current script run has finished (the app marks its state on stApp)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    wait_for_app(page)
+
+
+def _pick(page: Page, label: str, option: str) -> None:
+    """Choose `option` in the Streamlit selectbox labelled `label`."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    box.locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    _settled(page)
+
+
+def _language(page: Page, option: str) -> None:
+    """Switch the language with the sidebar's language selectbox (its first one)."""
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    _settled(page)
+
+
+def _upload_sample(page: Page) -> None:
+    _pick(page, "What does the file hold?", "Orders")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(SAMPLE))
+    page.get_by_text("planilha_vendas", exact=True).first.wait_for()  # the detected profile
+    page.get_by_text("windows-1252", exact=True).first.wait_for()
+    page.get_by_text("semicolon ( ; )", exact=True).first.wait_for()
+    page.get_by_text("First rows as they will load").wait_for()
+    wait_for_app(page)
+    screenshot(page, "upload-preview-en")
+
+
+def _read_report(page: Page) -> None:
+    page.get_by_role("button", name="Load into the store").click()
+    page.get_by_text("Upload report").wait_for()
+    page.get_by_text("6 of 7 rows loaded, 1 rejected").wait_for()
+    wait_for_app(page)
+    metrics = {
+        m.get_by_test_id("stMetricLabel").inner_text().strip(): m.get_by_test_id(
+            "stMetricValue"
+        ).inner_text()
+        for m in page.get_by_test_id("stMetric").all()
+    }
+    assert metrics["Rows read"] == "7"
+    assert metrics["Rows loaded"] == "6"
+    assert metrics["Rows rejected"] == "1"
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    assert [(r["line"], r["column"]) for r in rows] == [("6", "Data da Venda")]
+    assert "31/02/2026" in rows[0]["reason"]
+    screenshot(page, "upload-report-en")
+
+
+def _undo(page: Page) -> None:
+    page.get_by_role("button", name="Undo upload").click()
+    page.get_by_text("Undo upload #1 (planilha_vendas.csv)?").wait_for()
+    page.get_by_role("button", name="Yes, undo it").click()
+    page.get_by_text("Upload #1 undone").wait_for()
+    wait_for_app(page)
+    screenshot(page, "upload-undone-en")
+
+
+def test_upload_report_and_undo_in_the_browser(tmp_path: Path, page: Page) -> None:
+    db = tmp_path / "upload.duckdb"
+    build_demo(db, customers=2000, seed=3)
+    before = _counts(db)
+    port = free_port()
+    proc = start_server(db, port)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc)
+        page.goto(f"{url}/?lang=en")  # the entry point: a deep link to /upload runs the bare page
+        _settled(page)
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Upload").click()
+        _settled(page)
+        page.get_by_text("No upload yet.").wait_for()
+
+        _upload_sample(page)
+        _read_report(page)
+        loaded = _counts(db)
+        assert loaded["orders"] == before["orders"] + SAMPLE_ORDERS
+        assert loaded["uploads"] == 1 and loaded["rejected_rows"] == 1
+
+        _undo(page)
+        after = _counts(db)
+        assert {k: v for k, v in after.items() if k != "uploads"} == {
+            k: v for k, v in before.items() if k != "uploads"
+        }
+        assert after["uploads"] == 1  # the history keeps the undone upload
+
+        _language(page, "Português (BR)")
+        page.get_by_text("Histórico de importações").wait_for()
+        page.get_by_text("O que o arquivo contém?").wait_for()
+        assert "lang=pt_BR" in page.url
+        screenshot(page, "upload-history-pt")
+    finally:
+        stop(proc)

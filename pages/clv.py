@@ -15,11 +15,12 @@ from crm_core.errors import VinculoError
 from crm_core.i18n.format import format_date, format_number
 from ui import analysis, filters
 from ui import clv_view as view
-from ui.context import data_version, db, lang, t
+from ui.context import data_version, db, ensure_app, lang, t
 from ui.downloads import download_buttons
 
 TABLE_ROWS = 5000
 
+ensure_app(__file__)
 st.title(t("page.clv.title"))
 st.caption(t("page.clv.caption"))
 f = filters.current()

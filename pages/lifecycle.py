@@ -10,8 +10,9 @@ from crm_core.lifecycle import funnel, rule_table, stage_counts
 from crm_core.lifecycle_report import transition_window
 from ui import filters
 from ui import lifecycle_view as view
-from ui.context import lang, t
+from ui.context import ensure_app, lang, t
 
+ensure_app(__file__)
 st.title(t("page.lifecycle.title"))
 st.caption(t("page.lifecycle.caption"))
 f = filters.current()

@@ -9,11 +9,12 @@ import streamlit as st
 
 from crm_core.errors import VinculoError
 from crm_core.i18n.format import format_number
-from crm_core.ingest import KINDS
+from crm_core.ingest import KINDS, IngestReport
 from ui import upload_view as view
-from ui.context import db, lang, t
+from ui.context import db, ensure_app, lang, t
 from ui.downloads import download_buttons
 
+ensure_app(__file__)  # a link straight to /upload goes through app.py (language, navigation)
 st.title(t("page.upload.title"))
 st.caption(t("page.upload.caption"))
 
@@ -51,7 +52,9 @@ def check_and_load(path: Path) -> None:
                                 for c in ("source", "what", "decision", "assumed")})  # fmt: skip
 
     st.subheader(t("page.upload.mapping"), help=t("page.upload.mapping.help"))
-    edited = st.data_editor(view.mapping_frame(proposed), hide_index=True, num_rows="fixed",
+    editor = view.mapping_frame(proposed)
+    edited = st.data_editor(editor, hide_index=True, num_rows="fixed",
+                            height=35 * editor.height + 40,  # every column of the file in view
                             key=f"upload_mapping_{kind}_{file.file_id}",
                             column_config=view.mapping_columns(kind))  # fmt: skip
     changes = view.mapping_changes(proposed.mapping, edited)
@@ -75,21 +78,12 @@ def check_and_load(path: Path) -> None:
                          column_config=view.rejects_columns())  # fmt: skip
     if st.button(t("page.upload.load"), type="primary", key="upload_load",
                  disabled=bool(pre.required_missing), icon=":material/upload:"):  # fmt: skip
-        st.session_state[view.OUTCOME] = view.load(path, kind, changes, file.name)
+        st.session_state[view.OUTCOME] = view.load(path, kind, changes, file)
         st.rerun()  # every page (and the sidebar filters) sees the new data version
 
 
-if file is None:
-    view.forget_saved()
-else:
-    check_and_load(view.saved_path(file))
-
-# ---- the report ---------------------------------------------------------------------------
-outcome = st.session_state.get(view.OUTCOME)
-if outcome and "refused" in outcome:
-    refused(outcome["refused"])
-elif outcome:
-    report = view.shown_report(outcome["report"])
+def show_report(report: IngestReport) -> None:
+    """The upload's counts, duplicate-file notice and rejected rows (downloadable)."""
     st.subheader(t("page.upload.report"))
     if report.duplicate_file:
         st.info(report.message, icon=":material/content_copy:")
@@ -111,6 +105,20 @@ elif outcome:
         st.dataframe(rejects, hide_index=True, key="upload_rejects",
                      column_config=view.rejects_columns())  # fmt: skip
         download_buttons(rejects, f"rejected_{Path(report.file_name).stem}", key="upload_rej_dl")
+
+
+# ---- the outcome of this file's upload first, then how it is read -------------------------
+outcome = view.outcome_of(file)
+if outcome and "refused" in outcome:
+    refused(outcome["refused"])
+elif outcome:
+    show_report(view.shown_report(outcome["report"]))
+if file is None:
+    view.forget_saved()
+else:
+    loaded = outcome and "report" in outcome  # the report leads; the preview folds away
+    with st.expander(t("page.upload.detected")) if loaded else st.container():
+        check_and_load(view.saved_path(file))
 
 # ---- history and undo ---------------------------------------------------------------------
 st.subheader(t("page.upload.history"))

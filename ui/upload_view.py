@@ -31,6 +31,9 @@ ACTOR = "app"
 SHA_PREFIX = 12
 """Hex digits of the file's SHA-256 shown in the history."""
 
+IGNORED = "-"
+"""The mapping editor's value for a column that feeds no field (the engine reads '-' as ignore)."""
+
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 _SAVED = "_upload_saved"
@@ -108,9 +111,9 @@ def required_fields(kind: str) -> set[str]:
 
 
 def mapping_frame(pre: IngestPreview) -> pl.DataFrame:
-    """The editor's rows: every header of the file and the field it feeds ('' = ignored)."""
+    """The editor's rows: every header of the file and the field it feeds (IGNORED if none)."""
     return pl.DataFrame(
-        {"source": pre.headers, "field": [pre.mapping.get(h, "") for h in pre.headers]},
+        {"source": pre.headers, "field": [pre.mapping.get(h, IGNORED) for h in pre.headers]},
         schema={"source": pl.String, "field": pl.String},
     )
 
@@ -120,7 +123,7 @@ def field_label(kind: str, language: str):
     required = required_fields(kind)
 
     def label(name: str | None) -> str:
-        if not name:
+        if not name or name == IGNORED:
             return translate("page.upload.ignore", language)
         return f"{name} *" if name in required else name
 
@@ -133,7 +136,8 @@ def mapping_columns(kind: str) -> dict[str, Any]:
         "source": st.column_config.TextColumn(t("page.upload.col.source"), disabled=True),
         "field": st.column_config.SelectboxColumn(
             t("page.upload.col.field"),
-            options=["", *(f.name for f in FIELDS[kind])],
+            options=[IGNORED, *(f.name for f in FIELDS[kind])],
+            required=True,
             format_func=field_label(kind, lang()),
             help=t("page.upload.mapping.help"),
         ),
@@ -157,18 +161,18 @@ def preview_columns(kind: str) -> dict[str, Any]:
 
 
 def mapping_changes(proposed: dict[str, str], edited: pl.DataFrame) -> dict[str, str]:
-    """The user's edits as an explicit mapping: source header -> field ('' = ignore)."""
+    """The user's edits as an explicit mapping: source header -> field (IGNORED = ignore)."""
     changes = {}
     for source, field in edited.select("source", "field").iter_rows():
-        chosen = field or ""
-        if chosen != proposed.get(source, ""):
+        chosen = field or IGNORED
+        if chosen != proposed.get(source, IGNORED):
             changes[source] = chosen
     return changes
 
 
 def repeated_fields(edited: pl.DataFrame) -> list[str]:
     """Fields chosen for more than one column (only the last one counts)."""
-    chosen = edited.filter(pl.col("field").fill_null("") != "")
+    chosen = edited.filter(~pl.col("field").fill_null(IGNORED).is_in([IGNORED, ""]))
     counts = chosen.group_by("field").len().filter(pl.col("len") > 1)
     return sorted(counts["field"].to_list())
 
@@ -180,8 +184,9 @@ def missing_text(missing: list[str], language: str) -> str:
 
 
 # ---- loading ------------------------------------------------------------------------------
-def load(path: Path, kind: str, mapping: dict[str, str], name: str) -> dict[str, Any]:
-    """Run the upload with a progress bar; the outcome holds the report or the refusal."""
+def load(path: Path, kind: str, mapping: dict[str, str], file: Any) -> dict[str, Any]:
+    """Run the upload of `file` with a progress bar; the outcome holds the report or refusal."""
+    name = file.name
     bar = st.progress(0.0, text=t("page.upload.stage.scan"))
 
     def tell(fraction: float, stage: str) -> None:
@@ -191,8 +196,16 @@ def load(path: Path, kind: str, mapping: dict[str, str], name: str) -> dict[str,
         report = ingest_file(path, kind, db=db(), mapping=mapping or None, actor=ACTOR,
                              lang=lang(), file_name=name, progress=tell)  # fmt: skip
     except VinculoError as refused:
-        return {"file": name, "refused": refused}
-    return {"file": name, "report": report}
+        return {"file_id": file.file_id, "refused": refused}
+    return {"file_id": file.file_id, "report": report}
+
+
+def outcome_of(file: Any) -> dict[str, Any] | None:
+    """The remembered outcome of loading this very file (None for another file or none)."""
+    outcome = st.session_state.get(OUTCOME)
+    if file is None or not outcome or outcome["file_id"] != file.file_id:
+        return None
+    return outcome
 
 
 def shown_report(report: IngestReport) -> IngestReport:

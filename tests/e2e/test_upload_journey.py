@@ -43,6 +43,11 @@ def _settled(page: Page) -> None:
     wait_for_app(page)
 
 
+def _see(page: Page, text: str) -> None:
+    """Wait for `text` (whole) on screen; the previous run's fading copies are hidden."""
+    page.get_by_text(text, exact=True).filter(visible=True).first.wait_for()
+
+
 def _pick(page: Page, label: str, option: str) -> None:
     """Choose `option` in the Streamlit selectbox labelled `label`."""
     box = page.get_by_test_id("stSelectbox").filter(has_text=label)
@@ -58,14 +63,27 @@ def _language(page: Page, option: str) -> None:
     _settled(page)
 
 
-def _upload_sample(page: Page) -> None:
+def _refused(page: Page, folder: Path) -> None:
+    """A file whose every row is bad: refused as a whole, with its reason, nothing changed."""
+    bad = folder / "vendas_ruins.csv"
+    header = SAMPLE.read_text("cp1252").splitlines()[0]
+    bad.write_text(header + "\nPV-9;C0000042;Ana;a@example.com;31/02/2026;R$ 1,00;;Pago;;;;1\n")
     _pick(page, "What does the file hold?", "Orders")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
+    page.get_by_role("button", name="Load into the store").click()
+    page.get_by_text("The file was refused: vendas_ruins.csv: none of the 1 rows").wait_for()
+    page.get_by_text("Nothing was changed in the store.").wait_for()
+    _settled(page)
+    screenshot(page, "upload-refused-en")
+
+
+def _upload_sample(page: Page) -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(SAMPLE))
-    page.get_by_text("planilha_vendas", exact=True).first.wait_for()  # the detected profile
-    page.get_by_text("windows-1252", exact=True).first.wait_for()
-    page.get_by_text("semicolon ( ; )", exact=True).first.wait_for()
-    page.get_by_text("First rows as they will load").wait_for()
-    wait_for_app(page)
+    _see(page, "windows-1252")  # the sample's encoding (the refused file was UTF-8)
+    _settled(page)
+    _see(page, "planilha_vendas")  # the detected profile
+    _see(page, "semicolon ( ; )")
+    _see(page, "First rows as they will load")
     screenshot(page, "upload-preview-en")
 
 
@@ -109,12 +127,12 @@ def test_upload_report_and_undo_in_the_browser(tmp_path: Path, page: Page) -> No
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc)
-        page.goto(f"{url}/?lang=en")  # the entry point: a deep link to /upload runs the bare page
-        _settled(page)
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Upload").click()
+        page.goto(f"{url}/upload?lang=en")  # a shared link to the page
         _settled(page)
         page.get_by_text("No upload yet.").wait_for()
 
+        _refused(page, tmp_path)
+        assert _counts(db) == before
         _upload_sample(page)
         _read_report(page)
         loaded = _counts(db)
@@ -132,6 +150,7 @@ def test_upload_report_and_undo_in_the_browser(tmp_path: Path, page: Page) -> No
         page.get_by_text("Histórico de importações").wait_for()
         page.get_by_text("O que o arquivo contém?").wait_for()
         assert "lang=pt_BR" in page.url
+        page.get_by_text("Histórico de importações").scroll_into_view_if_needed()
         screenshot(page, "upload-history-pt")
     finally:
         stop(proc)

@@ -149,7 +149,7 @@ def test_decisions_of_the_sample_planilha_are_one_per_column() -> None:
     assert view.delimiter_label(pre.delimiter, "pt_BR") == "ponto e vírgula ( ; )"
     editor = view.mapping_frame(pre)
     assert editor["source"].to_list() == pre.headers
-    assert dict(editor.iter_rows())["Nome"] == ""  # not one of our order fields: ignored
+    assert dict(editor.iter_rows())["Nome"] == "-"  # not one of our order fields: ignored
 
 
 def test_mapping_changes_are_only_the_rows_the_user_edited() -> None:
@@ -157,24 +157,24 @@ def test_mapping_changes_are_only_the_rows_the_user_edited() -> None:
     edited = pl.DataFrame(
         {
             "source": ["Pedido", "Cliente", "Data", "Valor", "Obs"],
-            "field": ["order_id", None, "ordered_at", "gross_amount", ""],
+            "field": ["order_id", None, "ordered_at", "gross_amount", "-"],
         }
     )
-    assert view.mapping_changes(proposed, edited) == {"Cliente": "", "Valor": "gross_amount"}
+    assert view.mapping_changes(proposed, edited) == {"Cliente": "-", "Valor": "gross_amount"}
 
 
 def test_repeated_fields_and_missing_required_fields_are_named() -> None:
     edited = pl.DataFrame(
-        {"source": ["A", "B", "C", "D"], "field": ["order_id", "order_id", "", None]}
+        {"source": ["A", "B", "C", "D"], "field": ["order_id", "order_id", "-", None]}
     )
     assert view.repeated_fields(edited) == ["order_id"]
     missing = ["order_id", "customer_id|customer_email"]
     assert view.missing_text(missing, "pt_BR") == "order_id; customer_id ou customer_email"
     assert view.field_label("orders", "en")("ordered_at") == "ordered_at *"
-    assert view.field_label("orders", "en")("") == "— ignore —"
+    assert view.field_label("orders", "en")("-") == "— ignore —"
 
 
 def test_an_edited_mapping_reaches_the_preview() -> None:
-    pre = preview_file(PLANILHA, "orders", mapping={"Data da Venda": ""})
+    pre = preview_file(PLANILHA, "orders", mapping={"Data da Venda": "-"})
     assert pre.required_missing == ["ordered_at"]
     assert pre.rows.height == 0

@@ -128,7 +128,11 @@ if undone and "error" in undone:
 elif undone:
     st.success(t("page.upload.undone", upload_id=undone["upload_id"],
                  rows=format_number(undone["rows"], lang())))  # fmt: skip
-hist = view.history(db())
+try:
+    hist = view.history(db())
+except VinculoError as busy:  # another process held the store's lock too long
+    st.warning(busy.message(lang()))
+    st.stop()
 if hist.height == 0:
     st.info(t("page.upload.history.empty"))
     st.stop()

@@ -109,6 +109,14 @@ def _read_report(page: Page) -> None:
     screenshot(page, "upload-report-en")
 
 
+def _load_again(page: Page) -> None:
+    """The same file a second time: the page says it was already loaded and changes nothing."""
+    page.get_by_test_id("stExpander").locator("summary").click()  # unfold the preview
+    page.get_by_role("button", name="Load into the store").click()
+    _see(page, "planilha_vendas.csv was already loaded (upload 1); nothing changed.")
+    _settled(page)
+
+
 def _undo(page: Page) -> None:
     page.get_by_role("button", name="Undo upload").click()
     page.get_by_text("Undo upload #1 (planilha_vendas.csv)?").wait_for()
@@ -138,6 +146,9 @@ def test_upload_report_and_undo_in_the_browser(tmp_path: Path, page: Page) -> No
         loaded = _counts(db)
         assert loaded["orders"] == before["orders"] + SAMPLE_ORDERS
         assert loaded["uploads"] == 1 and loaded["rejected_rows"] == 1
+
+        _load_again(page)
+        assert _counts(db) == loaded
 
         _undo(page)
         after = _counts(db)

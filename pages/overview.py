@@ -31,7 +31,8 @@ st.caption(t("page.overview.period", start=format_date(period.start, lang()),
 
 # ---- headline cards ---------------------------------------------------------------------------
 st.subheader(t("page.overview.headline"))
-table = {row["kpi"]: row for row in view.headline(key).iter_rows(named=True)}
+with st.spinner(t("page.overview.computing")):  # only while a new filter is first computed
+    table = {row["kpi"]: row for row in view.headline(key).iter_rows(named=True)}
 for cards in view.HEADLINE:
     for col, kpi in zip(st.columns(len(cards)), cards, strict=True):
         row = table[kpi]
@@ -53,14 +54,16 @@ def explore() -> None:
                        format_func=names.__getitem__)  # fmt: skip
     st.caption(kpi_definition(kpi, lang()))
     st.markdown(f"**{t('page.overview.trend', months=view.TREND_MONTHS)}**")
-    trend = view.trends(key).filter(kpi=kpi)
+    with st.spinner(t("page.overview.computing")):
+        trend = view.trends(key).filter(kpi=kpi)
+        breakdowns = view.breakdowns(key).filter(kpi=kpi)
     st.plotly_chart(view.trend_figure(trend, kpi, lang()), width="stretch", key="overview_trend")
     st.caption(t("page.overview.trend.help", end=format_date(period.end, lang())))
     st.markdown(f"**{t('page.overview.breakdown')}**")
     st.caption(t("page.overview.breakdown.help", as_of=format_date(f.as_of, lang())))
     cols = st.columns(2)
     for i, dimension in enumerate(view.DIMENSIONS):
-        rows = view.breakdowns(key).filter(dimension=dimension, kpi=kpi)
+        rows = breakdowns.filter(dimension=dimension)
         labels = [view.group_label(dimension, g, lang()) for g in rows["group"]]
         with cols[i % 2]:
             st.markdown(t(f"page.overview.dimension.{dimension}"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -135,8 +135,11 @@ def test_url_period_changes_the_numbers(demo_db: Path) -> None:
     at = open_page(PAGE, lang="en", **{"from": "2026-03-01", "to": "2026-03-31"})
     f = at.session_state["_filters"]
     assert f.period == Period(date(2026, 3, 1), date(2026, 3, 31))
-    expected = _table(demo_db, f.period, _clv(demo_db, f.as_of))
+    clv = _clv(demo_db, f.as_of)
+    expected = _table(demo_db, f.period, clv)
     _check_cards(at, expected, "en")
+    default = _table(demo_db, Period(f.as_of - timedelta(days=29), f.as_of), clv)
+    assert expected["revenue"]["value"] != default["revenue"]["value"]
     assert "2026-02-01 – 2026-02-28" in at.caption[1].value  # a whole month vs the month before
 
 

@@ -9,9 +9,10 @@ from crm_core.i18n.format import format_date, format_number
 from crm_core.kpis import KPIS, kpi_definition, kpi_name
 from ui import filters
 from ui import overview_view as view
-from ui.context import data_version, db, lang, t
+from ui.context import data_version, db, ensure_app, lang, t
 from ui.downloads import download_buttons
 
+ensure_app(__file__)  # a link straight to /overview goes through app.py (filters, language)
 st.title(t("page.overview.title"))
 st.caption(t("page.overview.caption"))
 f = filters.current()
@@ -39,7 +40,7 @@ for cards in view.HEADLINE:
         col.metric(
             kpi_name(kpi, lang()), view.format_value(kpi, row["value"], lang()),
             view.format_delta(kpi, row["change"], row["change_pct"], lang()),
-            delta_color=view.delta_color(kpi), border=True,
+            **view.delta_style(kpi, row["change"]), border=True,
             help=view.card_help(kpi, row["value"], lang()),
         )  # fmt: skip
 

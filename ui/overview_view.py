@@ -227,9 +227,12 @@ def card_help(kpi: str, value: float | None, lang: str) -> str:
     return text
 
 
-def delta_color(kpi: str) -> str:
-    """Streamlit's delta colour: red for a rise of a lower-is-better KPI (churn)."""
-    return "normal" if KPIS[kpi].higher_is_better else "inverse"
+def delta_style(kpi: str, change: float | None) -> dict[str, str]:
+    """`st.metric` delta colour and arrow: red for a rise of a lower-is-better KPI
+    (churn, contact rate); grey without an arrow when nothing changed."""
+    if not change:
+        return {"delta_color": "off", "delta_arrow": "off"}
+    return {"delta_color": "normal" if KPIS[kpi].higher_is_better else "inverse"}
 
 
 def group_label(dimension: str, group: str, lang: str) -> str:

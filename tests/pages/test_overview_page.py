@@ -220,6 +220,8 @@ def test_cards_on_a_hand_computed_store(hand_db: Path) -> None:
     shown = _metrics(at)
     assert shown["Clientes ativos"] == ("5", "+1 (+25,0%)")
     assert shown["Clientes novos"] == ("3", "0 (0,0%)")
+    new = next(m for m in at.metric if m.label == "Clientes novos").proto
+    assert (new.direction, new.color) == (Metric.MetricDirection.NONE, Metric.MetricColor.GRAY)
     assert shown["Receita"] == ("R$ 350,00", "+R$ 20,00 (+6,1%)")  # 350 vs 330
     assert shown["Ticket médio"] == ("R$ 43,75", "-R$ 38,75 (-47,0%)")  # 43.75 vs 82.5
     assert shown["Taxa de retenção"] == ("50,0%", "-50,0 p.p.")  # 2/4 vs 1/1

@@ -39,7 +39,7 @@ def test_make_run_serves_the_demo_store(tmp_path: Path, page) -> None:
         customers = summary["tables"]["customers"]
         assert customers >= 3000  # the demo filled the empty store
 
-        page.goto(f"{url}/?lang=en")
+        page.goto(f"{url}/store?lang=en")
         wait_for_app(page)
         page.get_by_text("Customer store").first.wait_for()
         shown = f"{customers:,}"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from crm_core import store
 from crm_core.demo import build_demo
@@ -63,6 +64,47 @@ def _language(page: Page, option: str) -> None:
     _settled(page)
 
 
+def _choose_in_editor(page: Page, row: int, option: str) -> None:
+    """Pick `option` in the mapping editor's field cell of `row` (a canvas grid: by position).
+
+    A rerun still settling can redraw the grid under the click, so try up to three times.
+    """
+    preview = page.get_by_text("First rows as they will load", exact=True)
+    for _ in range(3):
+        _settled(page)
+        editor = page.get_by_test_id("stDataFrame").nth(1)  # after the decisions table
+        editor.scroll_into_view_if_needed()
+        box = editor.bounding_box()
+        assert box is not None
+        page.mouse.dblclick(box["x"] + box["width"] * 0.75, box["y"] + 35 * (row + 1) + 17)
+        page.get_by_role("option", name=option, exact=True).click()
+        try:
+            preview.filter(visible=True).first.wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"could not choose {option!r} in the mapping editor")
+
+
+def _map_a_column(page: Page, folder: Path) -> None:
+    """A header no profile knows ('Ref'): required field missing, Load disabled, until the
+    mapping editor maps it to order_id; then the preview shows the rows as they will load."""
+    odd = folder / "pedidos_ref.csv"
+    odd.write_text("Ref;Código do Cliente;Data;Total\nX-1;C0000042;05/10/2026;100,00\n", "utf-8")
+    _pick(page, "What does the file hold?", "Orders")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(odd))
+    _see(page, "Required fields not mapped: order_id. Map a column to each of them before loading.")
+    _settled(page)
+    load = page.get_by_role("button", name="Load into the store")
+    assert load.is_disabled()
+    _choose_in_editor(page, row=0, option="order_id *")
+    _see(page, "First rows as they will load")
+    _settled(page)
+    assert load.is_enabled()
+    assert page.get_by_text("Required fields not mapped").count() == 0
+    screenshot(page, "upload-mapping-en")
+
+
 def _refused(page: Page, folder: Path) -> None:
     """A file whose every row is bad: refused as a whole, with its reason, nothing changed."""
     bad = folder / "vendas_ruins.csv"
@@ -70,6 +112,8 @@ def _refused(page: Page, folder: Path) -> None:
     bad.write_text(header + "\nPV-9;C0000042;Ana;a@example.com;31/02/2026;R$ 1,00;;Pago;;;;1\n")
     _pick(page, "What does the file hold?", "Orders")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
+    _see(page, "Rows in the first part of the file that will be rejected")
+    _settled(page)
     page.get_by_role("button", name="Load into the store").click()
     page.get_by_text("The file was refused: vendas_ruins.csv: none of the 1 rows").wait_for()
     page.get_by_text("Nothing was changed in the store.").wait_for()
@@ -139,6 +183,7 @@ def test_upload_report_and_undo_in_the_browser(tmp_path: Path, page: Page) -> No
         _settled(page)
         page.get_by_text("No upload yet.").wait_for()
 
+        _map_a_column(page, tmp_path)
         _refused(page, tmp_path)
         assert _counts(db) == before
         _upload_sample(page)

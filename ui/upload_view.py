@@ -50,11 +50,20 @@ def saved_path(file: Any) -> Path:
         return Path(saved[1])
     forget_saved()
     folder = Path(tempfile.mkdtemp(prefix="vinculo-upload-"))
-    path = folder / (Path(file.name).name or "upload.csv")
+    path = folder / safe_name(file.name)
     with path.open("wb") as out:
         out.write(file.getbuffer())
     st.session_state[_SAVED] = (file.file_id, str(path))
     return path
+
+
+def safe_name(name: str) -> str:
+    """The browser's file name reduced to a plain base name (no folders), 'upload.csv' if none.
+
+    The suffix is kept: it tells a workbook (.xlsx) from text.
+    """
+    base = Path(name.replace("\\", "/")).name
+    return base if base not in ("", ".", "..") else "upload.csv"
 
 
 def forget_saved() -> None:

@@ -178,3 +178,17 @@ def test_an_edited_mapping_reaches_the_preview() -> None:
     pre = preview_file(PLANILHA, "orders", mapping={"Data da Venda": "-"})
     assert pre.required_missing == ["ordered_at"]
     assert pre.rows.height == 0
+
+
+@pytest.mark.parametrize(
+    ("sent", "saved"),
+    [
+        ("vendas.csv", "vendas.csv"),
+        ("../../etc/vendas.xlsx", "vendas.xlsx"),
+        ("C:\\Users\\ana\\clientes.csv", "clientes.csv"),
+        ("..", "upload.csv"),
+        ("", "upload.csv"),
+    ],
+)
+def test_the_saved_upload_keeps_only_the_base_name(sent: str, saved: str) -> None:
+    assert view.safe_name(sent) == saved

@@ -45,19 +45,27 @@ def t(key: str, **params: Any) -> str:
     return translate(key, lang(), **params)
 
 
+def _language_changed() -> None:
+    st.query_params["lang"] = st.session_state["language"]
+
+
 def language_switch() -> None:
-    """Sidebar control that keeps the language in the URL so links carry it."""
+    """Sidebar control that keeps the language in the URL so links carry it.
+
+    The change is applied in the widget's callback, before the script reruns,
+    so the whole rerun (sidebar included) is drawn in the new language.
+    """
     current = lang()
-    picked = st.sidebar.selectbox(
+    labels = dict(LANGUAGE_LABELS)
+    if st.session_state.get("language") != current:
+        st.session_state["language"] = current  # the URL wins (a shared link, a restored state)
+    st.sidebar.selectbox(
         t("app.language"),
         options=list(LANGUAGES),
-        index=list(LANGUAGES).index(current),
-        format_func=LANGUAGE_LABELS.__getitem__,
+        format_func=labels.__getitem__,
         key="language",
+        on_change=_language_changed,
     )
-    if picked != current:
-        st.query_params["lang"] = picked
-        st.rerun()
 
 
 def db() -> str:

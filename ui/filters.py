@@ -19,7 +19,7 @@ import streamlit as st
 from crm_core.period import Period
 from crm_core.segment_config import SegmentConfig
 from ui import analysis
-from ui.context import data_version, db, t
+from ui.context import data_version, db, lang, t
 
 ALL = ""
 
@@ -64,7 +64,7 @@ def _choice(label: str, name: str, options: list[str], fmt=None) -> str:
     index = opts.index(current) if current in opts else 0
     all_label = t("filter.all")
     picked = st.sidebar.selectbox(
-        label, opts, index=index, key=f"filter_{name}",
+        label, opts, index=index, key=f"filter_{name}_{lang()}",
         format_func=lambda v: all_label if v == ALL else (fmt(v) if fmt else v),
     )  # fmt: skip
     _set_param(name, picked)

@@ -1,0 +1,88 @@
+"""Time each page's server-side run on a large demo store (AppTest, no browser).
+
+    python bench/pages.py --customers 1000000 [--db /tmp/pages1m.duckdb] [--repeat 3]
+
+For each page: the first run (cold caches: summary, CLV fit, …) and the median
+of `--repeat` reruns after it (what a manager sees when browsing), plus a
+threshold change on the lifecycle page (a rule slider moved). AppTest reruns
+the whole script even where the browser would rerun only a fragment, so the
+threshold figure is an upper bound. Targets (issue 4): under 1 s per page
+after the first, under 300 ms for a threshold change. Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = ("overview", "lifecycle", "clv", "loyalty", "upload", "store")
+
+
+def _timed(at: AppTest) -> float:
+    began = time.perf_counter()
+    at.run(timeout=900)
+    elapsed = time.perf_counter() - began
+    if at.exception:
+        raise RuntimeError([e.value for e in at.exception])
+    return elapsed
+
+
+def time_page(page: str, repeat: int) -> dict[str, float]:
+    at = AppTest.from_file(APP, default_timeout=900)
+    at.query_params["lang"] = "en"
+    at.run(timeout=900)
+    at.switch_page(f"pages/{page}.py")
+    first = _timed(at)
+    reruns = [_timed(at) for _ in range(repeat)]
+    return {"first_s": round(first, 3), "rerun_s": round(statistics.median(reruns), 3)}
+
+
+def time_threshold(repeat: int) -> float:
+    at = AppTest.from_file(APP, default_timeout=900)
+    at.run(timeout=900)
+    at.switch_page("pages/lifecycle.py")
+    at.run(timeout=900)
+    slider = at.slider(key="lc_churn_window_days")
+    times = []
+    for step in range(repeat):
+        slider.set_value(150 + 10 * step)
+        times.append(_timed(at))
+    return round(statistics.median(times), 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--db", default=None, help="reuse this store if it exists")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    db = Path(args.db or f"/tmp/vinculo_pages_{args.customers}.duckdb")
+    build_s = None
+    if not db.exists():
+        from crm_core.demo import build_demo
+
+        began = time.perf_counter()
+        build_demo(db, customers=args.customers, seed=1)
+        build_s = round(time.perf_counter() - began, 1)
+    os.environ["CRM_DB"] = str(db)
+
+    results = {page: time_page(page, args.repeat) for page in PAGES}
+    threshold = time_threshold(args.repeat)
+    print(f"{'page':<12}{'first run (s)':>16}{'rerun (s)':>12}")
+    for page, figures in results.items():
+        print(f"{page:<12}{figures['first_s']:>16.3f}{figures['rerun_s']:>12.3f}")
+    print(f"lifecycle threshold change: {threshold:.3f} s (whole-script rerun)")
+    print(json.dumps({"customers": args.customers, "build_s": build_s, "pages": results,
+                      "threshold_change_s": threshold}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

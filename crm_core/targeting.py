@@ -58,7 +58,7 @@ _CONTACT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 FORMATS: tuple[str, ...] = ("csv", "xlsx")
 
-_CURRENT_CONSENTS = """
+CURRENT_CONSENTS_SQL = """
 SELECT customer_id, channel, granted, recorded_at, source
 FROM consents
 QUALIFY row_number() OVER (
@@ -72,7 +72,7 @@ def current_consents(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     Columns `customer_id, channel, granted, recorded_at, source`, ordered by customer and
     channel; definition in the module docstring.
     """
-    return query_frame(con, _CURRENT_CONSENTS + " ORDER BY customer_id, channel")
+    return query_frame(con, CURRENT_CONSENTS_SQL + " ORDER BY customer_id, channel")
 
 
 def _blank(column: str) -> str:
@@ -84,7 +84,7 @@ def _screen_sql(table: str, channel: str, columns: Sequence[str]) -> str:
     missing = " OR ".join(_blank(c) for c in _CONTACT_FIELDS[channel])
     picked = "".join(f", cu.{c}" for c in columns)
     return f"""
-    WITH cs AS ({_CURRENT_CONSENTS}), ch AS (SELECT * FROM cs WHERE channel = $channel)
+    WITH cs AS ({CURRENT_CONSENTS_SQL}), ch AS (SELECT * FROM cs WHERE channel = $channel)
     SELECT t.customer_id,
         CASE WHEN cu.customer_id IS NULL OR cu.erased_at IS NOT NULL THEN 'erased'
              WHEN ch.granted IS NULL THEN 'no_consent'

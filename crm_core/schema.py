@@ -140,8 +140,23 @@ V1: list[str] = [
     FROM orders o""",
 ]
 
+# Identity resolution: a merge links a customer id to its golden record; an
+# un-merge closes the link (`unlinked_at`), never deletes it or a source row.
+V2: list[str] = [
+    """CREATE TABLE IF NOT EXISTS identity_links (
+        customer_id VARCHAR NOT NULL,
+        golden_id VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,              -- manual | auto | document | email | phone | ...
+        score DOUBLE,                       -- match score 0-1 when a rule proposed it
+        linked_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+        linked_by VARCHAR NOT NULL,
+        unlinked_at TIMESTAMPTZ, unlinked_by VARCHAR
+    )""",
+]
+
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, V1),
+    (2, V2),
 ]
 
 LATEST_VERSION: int = MIGRATIONS[-1][0]

@@ -9,9 +9,12 @@ Definitions
   for text, not blank after trimming — among the customers of a source (`customers.source`;
   "unknown" when none) and over all sources. Fields: `FIELDS`.
 - **Invalid e-mail**: an e-mail is given but is not shaped `local@domain.tld` (one `@`, no
-  spaces, a dot in the domain, checked after trimming). Share of customers *with* an e-mail.
+  spaces, a dot in the domain, checked after trimming; `crm_core.identity_keys.email_key`).
+  Share of customers *with* an e-mail.
 - **Invalid phone**: a phone is given but is not a Brazilian number convertible to E.164
-  (`phone_e164`). Share of customers with a phone.
+  (`crm_core.identity_keys.phone_e164`: an ANATEL area code, 9-digit mobile or 8-digit
+  landline). Share of customers with a phone. Identity resolution uses the same two keys, so
+  a value counted invalid here is one that can never match.
 - **Invalid document**: a document is given but is neither a valid CPF nor a valid CNPJ
   (`crm_core.documents`: length, check digits, not one repeated digit). Share of customers
   with a document.
@@ -29,6 +32,7 @@ import polars as pl
 
 from crm_core.documents import cnpj_check_digits_array, cpf_check_digits_array
 from crm_core.errors import VinculoError
+from crm_core.identity_keys import email_key, phone_e164
 from crm_core.summary import query_frame
 from crm_core.targeting import CURRENT_CONSENTS_SQL
 
@@ -49,7 +53,6 @@ MEASURES: tuple[str, ...] = (
     "no_consent",
     "lead_without_orders",
 )
-_EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 _BASE_OF = {
     "invalid_email": "filled_email",
     "invalid_phone": "filled_phone",
@@ -80,30 +83,6 @@ LEFT JOIN ordered o ON o.customer_id = cu.customer_id
 WHERE cu.erased_at IS NULL
 ORDER BY cu.customer_id
 """
-
-
-def phone_e164(col: pl.Expr) -> pl.Expr:
-    """Brazilian phone as E.164 (`+5511987654321`); null when not convertible.
-
-    Accepts any punctuation, a `55`/`+55`/`0055` country prefix and a trunk `0`. The national
-    number is a two-digit area code (DDD, digits 1–9) and a subscriber number: 9 digits
-    starting with 9 (mobile) or 8 digits starting with 2–5 (landline); an 8-digit number
-    starting with 6–9 is a mobile written before the ninth digit (ANATEL, 2012–2016) and
-    gains it.
-    """
-    digits = col.str.replace_all(r"\D", "").str.replace(r"^0+", "")
-    national = (
-        pl.when(digits.str.len_chars().is_in([12, 13]) & digits.str.starts_with("55"))
-        .then(digits.str.slice(2))
-        .otherwise(digits)
-    )
-    ddd = national.str.slice(0, 2)
-    return (
-        pl.when(national.str.contains(r"^[1-9]{2}(9\d{8}|[2-5]\d{7})$"))
-        .then("+55" + national)
-        .when(national.str.contains(r"^[1-9]{2}[6-9]\d{7}$"))
-        .then("+55" + ddd + "9" + national.str.slice(2))
-    )
 
 
 def _digit_matrix(values: pl.Series, width: int) -> np.ndarray:
@@ -146,9 +125,8 @@ def customer_checks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """
     raw = query_frame(con, _CHECKS_SQL)
     checks = raw.with_columns(_filled(f).alias(f"filled_{f}") for f in FIELDS)
-    email = pl.col("email").str.strip_chars()
     return checks.with_columns(
-        invalid_email=pl.col("filled_email") & ~email.str.contains(_EMAIL_SHAPE).fill_null(False),
+        invalid_email=pl.col("filled_email") & email_key(pl.col("email")).is_null(),
         invalid_phone=pl.col("filled_phone") & phone_e164(pl.col("phone")).is_null(),
         invalid_document=pl.col("filled_document") & ~valid_documents(checks["document"]),
         no_consent=~pl.col("has_consent"),

@@ -266,6 +266,23 @@ def rules_frame(ruleset: RuleSet) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def build_profile(
+    segmented: pl.DataFrame, staged: pl.DataFrame, typed: pl.DataFrame
+) -> pl.DataFrame:
+    """The profile `assign_actions` reads, from the outputs of `segments.segment_customers`,
+    `lifecycle.assign_stages` and `relationship.relationship_types` (joined on customer id,
+    in `segmented`'s order; labels as text; a customer missing from one gets a null label)."""
+    frames = (
+        segmented.select("customer_id", "segment", "tier"),
+        staged.select("customer_id", "stage"),
+        typed.select("customer_id", "relationship_type"),
+    )
+    profile = frames[0]
+    for other in frames[1:]:
+        profile = profile.join(other, on="customer_id", how="left", maintain_order="left")
+    return profile.with_columns(pl.col(PROFILE_COLUMNS[1:]).cast(pl.String))
+
+
 def _matches(combos: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
     """Every (profile combination, matching rule) pair, best rule first within a combination."""
     condition = pl.all_horizontal(

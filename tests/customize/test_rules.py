@@ -13,6 +13,7 @@ from crm_core.customize import (
     Rule,
     RuleSet,
     assign_actions,
+    build_profile,
     default_ruleset,
     list_rules,
     load_rules,
@@ -209,3 +210,18 @@ def test_at_most_one_action_and_winner_is_best(rows, specs):
         ]  # fmt: skip
         assert got["rule"] == (min(hits)[2] if hits else None)
         assert got["conflicts"] == max(len(hits) - 1, 0)
+
+
+def test_build_profile_joins_the_three_labellings():
+    segmented = pl.DataFrame(
+        {"customer_id": ["b", "a"], "segment": ["Loyal", "Lost"], "tier": ["gold", "bronze"]},
+        schema_overrides={"segment": pl.Enum(["Loyal", "Lost"])},
+    )
+    staged = pl.DataFrame({"customer_id": ["a", "b"], "stage": ["dissolution", "expansion"]})
+    typed = pl.DataFrame({"customer_id": ["b"], "relationship_type": ["communities"]})
+    prof = build_profile(segmented, staged, typed)
+    assert prof.rows() == [
+        ("b", "Loyal", "gold", "expansion", "communities"),
+        ("a", "Lost", "bronze", "dissolution", None),
+    ]
+    assert prof.schema["segment"] == pl.String

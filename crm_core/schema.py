@@ -18,6 +18,14 @@ Conventions
 
 from __future__ import annotations
 
+# The facts a source can say about a person, in table order (customers and
+# customer_records); `created_at` and `is_lead` close the list.
+CONTACT_FIELDS: tuple[str, ...] = (
+    "name", "email", "phone", "document", "birth_date", "gender",
+    "city", "state", "zip", "country", "acquisition_channel", "account_manager",
+)  # fmt: skip
+PERSON_FIELDS: tuple[str, ...] = (*CONTACT_FIELDS, "created_at", "is_lead")
+
 _PERSON = """
     name VARCHAR, email VARCHAR, phone VARCHAR, document VARCHAR,
     birth_date DATE, gender VARCHAR,

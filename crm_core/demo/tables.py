@@ -18,21 +18,7 @@ from crm_core.demo import surveys, touchpoints
 from crm_core.demo.clock import daytime, history_start, to_utc
 from crm_core.demo.params import DemoParams
 from crm_core.demo.population import Population, build_population
-
-PERSON_COLUMNS = (
-    "name",
-    "email",
-    "phone",
-    "document",
-    "birth_date",
-    "gender",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "acquisition_channel",
-    "account_manager",
-)
+from crm_core.schema import CONTACT_FIELDS
 
 
 def _stamp(frame: pl.DataFrame, start: date, column: str) -> pl.DataFrame:
@@ -159,7 +145,7 @@ def demo_tables(
 
 def _customers(records: pl.DataFrame, start: date) -> pl.DataFrame:
     stamped = _stamp(records.select("created").rename({"created": "time"}), start, "created_at")
-    return records.select("customer_id", *PERSON_COLUMNS, "is_lead").with_columns(stamped)
+    return records.select("customer_id", *CONTACT_FIELDS, "is_lead").with_columns(stamped)
 
 
 def _orders(orders: pl.DataFrame, start: date) -> pl.DataFrame:

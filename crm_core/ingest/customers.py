@@ -13,22 +13,9 @@ from __future__ import annotations
 
 import duckdb
 
-PERSON: tuple[str, ...] = (
-    "name",
-    "email",
-    "phone",
-    "document",
-    "birth_date",
-    "gender",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "acquisition_channel",
-    "account_manager",
-    "created_at",
-    "is_lead",
-)
+from crm_core.schema import PERSON_FIELDS
+
+PERSON: tuple[str, ...] = PERSON_FIELDS
 REFERENCING: tuple[str, ...] = ("orders", "interactions", "feedback")
 
 

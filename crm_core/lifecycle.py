@@ -35,13 +35,14 @@ Windows (recent, previous) are those of the summary, so their length is the summ
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import polars as pl
 
 from crm_core.errors import VinculoError
 from crm_core.i18n import translate
+from crm_core.thresholds import numeric_from_dict
 
 
 @dataclass(frozen=True)
@@ -89,18 +90,7 @@ class LifecycleRules:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LifecycleRules:
         """Rules from a dict; missing keys take the defaults, unknown keys are an error."""
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise VinculoError("lifecycle.unknown_rule", names=", ".join(unknown))
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            caster = int if known[key] == "int" else float
-            try:
-                values[key] = caster(value)
-            except (TypeError, ValueError):
-                raise VinculoError("lifecycle.invalid_rule", name=key, value=value) from None
-        return cls(**values)
+        return numeric_from_dict(cls, data, "lifecycle")
 
 
 STAGES: tuple[str, ...] = ("exploration", "awareness", "expansion", "commitment", "dissolution")

@@ -47,6 +47,7 @@ import polars as pl
 
 from crm_core.errors import VinculoError
 from crm_core.i18n import translate
+from crm_core.thresholds import numeric_from_dict
 
 TYPES: tuple[str, ...] = (
     "transactional",
@@ -138,18 +139,7 @@ class RelationshipRules:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RelationshipRules:
         """Rules from a dict; missing keys take the defaults, unknown keys are an error."""
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise VinculoError("relationship.unknown_rule", names=", ".join(unknown))
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            caster = int if known[key] == "int" else float
-            try:
-                values[key] = caster(value)
-            except (TypeError, ValueError):
-                raise VinculoError("relationship.invalid_rule", name=key, value=value) from None
-        return cls(**values)
+        return numeric_from_dict(cls, data, "relationship")
 
 
 # Interactions are filtered on the instant rather than by casting every row to a local date:

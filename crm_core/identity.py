@@ -11,10 +11,7 @@ match counts per rule, and precision/recall against the demo's seeded truth.
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from crm_core.identity_keys import (
     identity_keys,
@@ -28,6 +25,7 @@ from crm_core.identity_match import (
     MatchConfig,
     auto_clusters,
     candidate_pairs,
+    components,
     record_ranking,
 )
 from crm_core.identity_merge import golden_map, merge, merge_clusters, unmerge
@@ -55,13 +53,7 @@ __all__ = [
 
 def _components(edges: pl.DataFrame) -> pl.DataFrame:
     """Connected components of an edge list (`x`, `y`) → `node`, `component`."""
-    nodes = pl.concat([edges["x"], edges["y"]]).unique().sort()
-    index = pl.DataFrame({"node": nodes, "i": np.arange(len(nodes))})
-    x = edges.join(index, left_on="x", right_on="node")["i"].to_numpy()
-    y = edges.join(index, left_on="y", right_on="node")["i"].to_numpy()
-    graph = coo_matrix((np.ones(len(x)), (x, y)), shape=(len(nodes), len(nodes)))
-    _, label = connected_components(graph, directed=False)
-    return pl.DataFrame({"node": nodes, "component": label})
+    return components(edges["x"], edges["y"])
 
 
 def duplicate_rate(con: duckdb.DuckDBPyConnection, clusters: pl.DataFrame | None = None) -> float:

@@ -158,6 +158,16 @@ def record_ranking(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql(f"SELECT customer_id, created_at, {filled} AS filled FROM customers").pl()
 
 
+def components(x: pl.Series, y: pl.Series) -> pl.DataFrame:
+    """Connected components of the undirected graph with edges `x[i]`–`y[i]`:
+    one row per node (`node`, `component` label), nodes sorted."""
+    nodes = pl.concat([x, y]).unique().sort()
+    xi, yi = nodes.search_sorted(x).to_numpy(), nodes.search_sorted(y).to_numpy()
+    graph = coo_matrix((np.ones(len(xi)), (xi, yi)), shape=(len(nodes), len(nodes)))
+    _, label = connected_components(graph, directed=False)
+    return pl.DataFrame({"node": nodes, "component": label})
+
+
 def _golden_order(ids: pl.DataFrame, ranking: pl.DataFrame | None) -> pl.DataFrame:
     if ranking is None:
         return ids.sort("customer_id")
@@ -186,13 +196,8 @@ def auto_clusters(
     schema = {"customer_id": pl.String, "golden_id": pl.String, "cluster_size": pl.UInt32}
     if kept.height == 0:
         return pl.DataFrame(schema=schema)
-    ids = pl.concat([kept["customer_id_a"], kept["customer_id_b"]]).unique().sort()
-    index = pl.DataFrame({"customer_id": ids, "i": np.arange(len(ids))})
-    a = kept.join(index, left_on="customer_id_a", right_on="customer_id")["i"].to_numpy()
-    b = kept.join(index, left_on="customer_id_b", right_on="customer_id")["i"].to_numpy()
-    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(ids), len(ids)))
-    _, label = connected_components(graph, directed=False)
-    members = pl.DataFrame({"customer_id": ids, "cluster": label})
+    members = components(kept["customer_id_a"], kept["customer_id_b"])
+    members = members.rename({"node": "customer_id", "component": "cluster"})
     ordered = _golden_order(members, ranking)
     return (
         ordered.with_columns(

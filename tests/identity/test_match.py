@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -133,3 +134,15 @@ def test_golden_is_oldest_then_most_complete() -> None:
 def test_record_ranking_counts_filled_fields(con) -> None:
     add_customers(con, [customer("C1", "Ana", email="a@b.com", city=SP, zip="01310-100")])
     assert record_ranking(con).row(0, named=True)["filled"] == 4
+
+
+def test_clusters_on_many_random_pairs() -> None:
+    # 2,000 disjoint pairs of random ids: each is a cluster of two whose golden record
+    # (no ranking) is the smaller id; enough rows that a join losing row order shows
+    rng = np.random.default_rng(3)
+    ids = np.char.add("C", rng.permutation(4_000).astype(str))
+    a, b = ids[:2_000], ids[2_000:]
+    pairs = pl.DataFrame({"customer_id_a": a, "customer_id_b": b, "score": 1.0})
+    golden = dict(auto_clusters(pairs).select("customer_id", "golden_id").rows())
+    assert len(golden) == 4_000
+    assert all(golden[x] == golden[y] == min(x, y) for x, y in zip(a, b, strict=True))

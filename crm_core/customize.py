@@ -266,6 +266,41 @@ def rules_frame(ruleset: RuleSet) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def _label_cell(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(value)
+
+
+def rules_from_frame(name: str, table: pl.DataFrame) -> RuleSet:
+    """A rule set from an edited rules table (`rules_frame`'s columns; `rule_order` ignored).
+
+    Row order becomes rule order. Label columns may hold lists or comma-separated text
+    ("At Risk, Lost"); a null or empty cell means any. Null text cells become empty text.
+    Invalid rows raise the same `VinculoError`s as `Rule`.
+    """
+    needed = ("rule", "priority", "offer", "channel")
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise VinculoError("customize.missing_columns", columns=", ".join(missing))
+    rules = []
+    for row in table.iter_rows(named=True):
+        priority = row["priority"]
+        rules.append(
+            Rule(
+                name=row["rule"] or "",
+                priority=int(priority)
+                if isinstance(priority, float) and priority.is_integer()
+                else priority,
+                **{c: _label_cell(row.get(c)) for c in CONDITIONS},
+                **{c: row.get(c) or "" for c in ("offer", "message", "channel", "owner")},
+            )
+        )
+    return RuleSet(name, tuple(rules))
+
+
 def build_profile(
     segmented: pl.DataFrame, staged: pl.DataFrame, typed: pl.DataFrame
 ) -> pl.DataFrame:

@@ -18,6 +18,8 @@ from crm_core.customize import (
     list_rules,
     load_rules,
     preview,
+    rules_frame,
+    rules_from_frame,
     save_rules,
 )
 from crm_core.errors import VinculoError
@@ -225,3 +227,24 @@ def test_build_profile_joins_the_three_labellings():
         ("a", "Lost", "bronze", "dissolution", None),
     ]
     assert prof.schema["segment"] == pl.String
+
+
+def test_rules_table_round_trip_and_text_labels():
+    assert rules_from_frame("t", rules_frame(RULES)) == RULES
+    edited = pl.DataFrame(
+        {
+            "rule": ["x"],
+            "priority": [2.0],
+            "segments": ["At Risk, Lost ,"],
+            "tiers": [None],
+            "offer": ["o"],
+            "channel": ["sms"],
+        }
+    )
+    rule = rules_from_frame("e", edited).rules[0]
+    assert (rule.segments, rule.tiers, rule.stages, rule.owner) == (("At Risk", "Lost"), (), (), "")
+    with pytest.raises(VinculoError) as info:
+        rules_from_frame("e", edited.with_columns(pl.lit(None, pl.Int64).alias("priority")))
+    assert info.value.key == "customize.bad_priority"
+    with pytest.raises(VinculoError):
+        rules_from_frame("e", edited.with_columns(pl.lit(2.5).alias("priority")))

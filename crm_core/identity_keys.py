@@ -28,7 +28,10 @@ Definitions
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+
+from crm_core.documents import cnpj_check_digits_array, cpf_check_digits_array
 
 DDD_CODES: tuple[int, ...] = (
     *range(11, 20), 21, 22, 24, 27, 28, *range(31, 36), 37, 38, *range(41, 47),
@@ -40,12 +43,7 @@ DDD_CODES: tuple[int, ...] = (
 NAME_STOPWORDS: tuple[str, ...] = (
     "da", "de", "do", "das", "dos", "e", "ltda", "me", "eireli", "sa", "epp", "mei",
 )  # fmt: skip
-_DDD = "|".join(str(code) for code in DDD_CODES)
 _EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
-_CPF_W1 = (10, 9, 8, 7, 6, 5, 4, 3, 2)
-_CPF_W2 = (11, 10, 9, 8, 7, 6, 5, 4, 3, 2)
-_CNPJ_W1 = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
-_CNPJ_W2 = (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
 def email_key(col: pl.Expr, *, gmail: bool = False) -> pl.Expr:
@@ -68,9 +66,10 @@ def phone_e164(col: pl.Expr) -> pl.Expr:
         .then(digits.str.slice(2))
         .otherwise(digits)
     )
-    mobile = national.str.contains(rf"^({_DDD})9\d{{8}}$")
-    landline = national.str.contains(rf"^({_DDD})[2-5]\d{{7}}$")
-    old_mobile = national.str.contains(rf"^({_DDD})[6-9]\d{{7}}$")
+    known_ddd = national.str.slice(0, 2).cast(pl.Int32, strict=False).is_in(DDD_CODES)
+    mobile = known_ddd & national.str.contains(r"^\d{2}9\d{8}$")
+    landline = known_ddd & national.str.contains(r"^\d{2}[2-5]\d{7}$")
+    old_mobile = known_ddd & national.str.contains(r"^\d{2}[6-9]\d{7}$")
     return (
         pl.when(mobile | landline)
         .then("+55" + national)
@@ -79,36 +78,29 @@ def phone_e164(col: pl.Expr) -> pl.Expr:
     )
 
 
-def _weighted_sum(digits: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
-    return pl.sum_horizontal(
-        digits.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(weights)
-    )
-
-
-def _cpf_ok(d: pl.Expr) -> pl.Expr:
-    first = (_weighted_sum(d, _CPF_W1) * 10 % 11) % 10
-    second = (_weighted_sum(d, _CPF_W2) * 10 % 11) % 10
-    return (d.str.len_chars() == 11) & (
-        d.str.slice(9, 2) == first.cast(pl.String) + second.cast(pl.String)
-    )
-
-
-def _cnpj_digit(d: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
-    remainder = _weighted_sum(d, weights) % 11
-    return pl.when(remainder < 2).then(0).otherwise(11 - remainder).cast(pl.String)
-
-
-def _cnpj_ok(d: pl.Expr) -> pl.Expr:
-    check = _cnpj_digit(d, _CNPJ_W1) + _cnpj_digit(d, _CNPJ_W2)
-    return (d.str.len_chars() == 14) & (d.str.slice(12, 2) == check)
+def _valid_documents(digits: pl.Series) -> pl.Series:
+    """True where `digits` is a valid CPF (11) or CNPJ (14): check digits via `documents`."""
+    valid = np.zeros(len(digits), dtype=bool)
+    size = digits.str.len_chars().fill_null(0).to_numpy()
+    for length, check_digits in ((11, cpf_check_digits_array), (14, cnpj_check_digits_array)):
+        rows = np.flatnonzero(size == length)
+        if len(rows) == 0:
+            continue
+        text = digits.gather(rows).str.join("").item()
+        matrix = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, length) - 48
+        matrix = matrix.astype(np.int64)
+        expected = check_digits(matrix[:, : length - 2])
+        right = (matrix[:, length - 2 :] == expected).all(axis=1)
+        repeated = (matrix == matrix[:, :1]).all(axis=1)
+        valid[rows] = right & ~repeated
+    return pl.Series(valid)
 
 
 def document_key(col: pl.Expr) -> pl.Expr:
     """Digits of a valid CPF or CNPJ, null otherwise (wrong length, check digits, repeats)."""
-    d = col.str.replace_all(r"\D", "")
-    repeated = d.str.replace_all(r"^0+$|^1+$|^2+$|^3+$|^4+$|^5+$|^6+$|^7+$|^8+$|^9+$", "") == ""
-    valid = (_cpf_ok(d) | _cnpj_ok(d)) & ~repeated
-    return pl.when(valid.fill_null(False)).then(d)
+    digits = col.str.replace_all(r"\D", "")
+    valid = digits.map_batches(_valid_documents, return_dtype=pl.Boolean)
+    return pl.when(valid).then(digits)
 
 
 def name_fold(col: pl.Expr) -> pl.Expr:
@@ -155,14 +147,21 @@ def normalize_name(value: str | None) -> str | None:
 
 def identity_keys(customers: pl.DataFrame, *, gmail: bool = False) -> pl.DataFrame:
     """Per customer: `email_key`, `phone_key`, `document_key`, `name_key` (core name),
-    `zip_key` (CEP digits, 8) and `city_key` (folded city), from the raw profile columns."""
+    `zip_key` (CEP digits, 8) and `city_key` (folded city), from the raw profile columns.
+
+    Runs lazily so that repeated sub-expressions (a phone's digits) are computed once.
+    """
     zip_digits = pl.col("zip").str.replace_all(r"\D", "")
-    return customers.select(
-        "customer_id",
-        email_key=email_key(pl.col("email"), gmail=gmail),
-        phone_key=phone_e164(pl.col("phone")),
-        document_key=document_key(pl.col("document")),
-        name_key=name_core(pl.col("name")),
-        zip_key=pl.when(zip_digits.str.len_chars() == 8).then(zip_digits),
-        city_key=name_fold(pl.col("city")),
+    return (
+        customers.lazy()
+        .select(
+            "customer_id",
+            email_key=email_key(pl.col("email"), gmail=gmail),
+            phone_key=phone_e164(pl.col("phone")),
+            document_key=document_key(pl.col("document")),
+            name_key=name_core(pl.col("name")),
+            zip_key=pl.when(zip_digits.str.len_chars() == 8).then(zip_digits),
+            city_key=name_fold(pl.col("city")),
+        )
+        .collect()
     )

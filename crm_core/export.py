@@ -13,6 +13,8 @@ import io
 
 import polars as pl
 
+from crm_core.store import business_tz
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -29,11 +31,20 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
-    """Enums and categoricals as text, so they are escaped and written like strings."""
+    """Enums and categoricals as text (escaped like strings); instants as business-zone local
+    time (spreadsheets have no time zones, and XLSX refuses zone-aware values)."""
+    tz = business_tz()
     return frame.with_columns(
-        pl.col(name).cast(pl.Utf8)
-        for name, dtype in frame.schema.items()
-        if isinstance(dtype, pl.Enum | pl.Categorical)
+        *(
+            pl.col(name).cast(pl.Utf8)
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.Enum | pl.Categorical)
+        ),
+        *(
+            pl.col(name).dt.convert_time_zone(tz).dt.replace_time_zone(None)
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+        ),
     )
 
 

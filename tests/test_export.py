@@ -37,3 +37,13 @@ def test_xlsx_cells_are_text_not_formulas() -> None:
     assert sheet["A2"].value == "'=cmd|' /C calc'!A0"
     assert sheet["A2"].data_type == "s"
     assert sheet["B2"].value == 1
+
+
+def test_zone_aware_instants_export_as_local_time() -> None:
+    from datetime import UTC, datetime
+
+    frame = pl.DataFrame({"at": [datetime(2024, 1, 1, 2, 0, tzinfo=UTC)]})
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(frame)))
+    # 02:00 UTC is 23:00 the day before in São Paulo (UTC-3)
+    assert book.active["A2"].value == datetime(2023, 12, 31, 23, 0)
+    assert "2023-12-31T23:00" in to_csv_bytes(frame).decode("utf-8-sig")

@@ -6,15 +6,17 @@ Candidates come from set-based self-joins in DuckDB on blocking keys
 | rule       | pairs two customers that share …                        | key weight `w` | cap  |
 |------------|---------------------------------------------------------|----------------|------|
 | `document` | a valid CPF/CNPJ (digits)                               | 1.0            | 1.0  |
+| `invalid_document` | the 11/14 digits of a CPF/CNPJ with wrong check digits | 0.7    | 1.0  |
 | `email`    | a normalised e-mail                                     | 0.6            | 1.0  |
 | `phone`    | a phone in E.164                                        | 0.4            | 1.0  |
 | `zip`      | a CEP (8 digits) — fuzzy                                | 0.2            | 1.0  |
 | `city`     | a city and the first and last word of the core name — fuzzy | 0.0        | 0.85 |
 
-**Score** (0–1) of a pair under a rule: `min(cap, w + (1 − w) · s)`, where `s`
+**Score** (0–1) of a pair under a rule: `cap · (w + (1 − w) · s)`, where `s`
 is DuckDB's Jaro-Winkler similarity of the two core names (`name_core`; 0
 when a name is missing). A shared document is proof on its own; a shared
-e-mail or phone needs the names to agree as well, so a family sharing one
+e-mail, phone or mistyped document (the same wrong digits typed twice) needs
+the names to agree as well, so a family sharing one
 phone (`maria silva` / `joao silva`, s ≈ 0.73 → 0.84) is offered for review
 but not merged at the default auto threshold 0.9; a same-name pair in the
 same city is at most 0.85 (homonyms are common in Brazil), so it is always a
@@ -55,8 +57,8 @@ PAIR_SCHEMA = {
     "score": pl.Float64,
     "name_similarity": pl.Float64,
 }
-RULES: tuple[str, ...] = ("document", "email", "phone", "zip", "city")
-EXACT_RULES: tuple[str, ...] = ("document", "email", "phone")
+RULES: tuple[str, ...] = ("document", "invalid_document", "email", "phone", "zip", "city")
+EXACT_RULES: tuple[str, ...] = ("document", "invalid_document", "email", "phone")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class MatchConfig:
     """Weights, caps and limits of the matching rules (see the module docstring)."""
 
     document_weight: float = 1.0
+    invalid_document_weight: float = 0.7
     email_weight: float = 0.6
     phone_weight: float = 0.4
     zip_weight: float = 0.2
@@ -82,6 +85,10 @@ def load_keys(con: duckdb.DuckDBPyConnection, config: MatchConfig) -> pl.DataFra
         "WHERE erased_at IS NULL"
     ).pl()
     keys = identity_keys(frame, gmail=config.gmail).with_columns(frame["birth_date"])
+    digits = frame["document"].str.replace_all(r"\D", "")
+    repeated = digits.str.contains("^(" + "|".join(f"{d}+" for d in range(10)) + ")$")
+    bad = digits.str.len_chars().is_in([11, 14]) & keys["document_key"].is_null() & ~repeated
+    keys = keys.with_columns(bad_document_key=pl.when(bad).then(digits))
     words = pl.col("name_key").str.split(" ")
     return keys.with_columns(
         name_block=pl.concat_str("city_key", words.list.first(), words.list.last(), separator="|")
@@ -101,6 +108,7 @@ def _block_sql(rule: str, key: str, weight: float, cap: float, max_block: int) -
 def _pairs_sql(config: MatchConfig, fuzzy: bool) -> str:
     blocks = [
         ("document", "document_key", config.document_weight, 1.0),
+        ("invalid_document", "bad_document_key", config.invalid_document_weight, 1.0),
         ("email", "email_key", config.email_weight, 1.0),
         ("phone", "phone_key", config.phone_weight, 1.0),
     ]
@@ -115,7 +123,7 @@ def _pairs_sql(config: MatchConfig, fuzzy: bool) -> str:
     scored AS (
         SELECT c.a, c.b, c.rule, c.priority, c.rule IN ('zip', 'city') AS fuzzy,
                coalesce(jaro_winkler_similarity(ka.name_key, kb.name_key), 0) AS s,
-               least(c.cap, c.w + (1 - c.w) * s) AS score,
+               c.cap * (c.w + (1 - c.w) * s) AS score,
                ka.birth_date <> kb.birth_date AS birth_conflict
         FROM cand c
         JOIN id_keys ka ON ka.customer_id = c.a

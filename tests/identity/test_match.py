@@ -28,6 +28,8 @@ def _store_rows() -> list[dict]:
         c("C08", "Andre Fonseca", zip="02564262"),
         c("C09", "Paulo Mendes", city=RECIFE),
         c("C10", "Paulo Mendes", city=RECIFE),
+        c("C20", "Ester Lopes", document="123.456.789-08"),  # the same mistyped CPF
+        c("C21", "ESTER LOPES", document="12345678908"),
         # near-misses
         c("C11", "Paulo Mendes", city="Manaus"),  # same name, other city
         c("C12", "Maria Silva", phone="(21) 3456-7890"),  # a family's shared landline
@@ -36,6 +38,8 @@ def _store_rows() -> list[dict]:
         c("C15", "Lucas Lima", document="123.456.789-09", email="lucas@x.com"),  # two CPFs
         c("C16", "Ana Souza", phone="119876543"),  # truncated phone, twice
         c("C17", "Ana Souza", phone="119876543"),
+        c("C22", "Rui Gomes", document="000.000.000-00"),  # a placeholder, not a document
+        c("C23", "Rui Gomes", document="00000000000"),
         c("C18", "Carla Dias", city=RECIFE, birth_date="1980-01-01"),
         c("C19", "Carla Dias", city=RECIFE, birth_date="1990-05-05"),  # other birth date
     ]
@@ -62,6 +66,7 @@ def test_each_rule_finds_its_true_match(pairs) -> None:
     assert found[("C05", "C06")] == ("phone", 1.0)
     assert found[("C07", "C08")] == ("zip", 1.0)
     assert found[("C09", "C10")] == ("city", 0.85)  # capped: a homonym is for review
+    assert found[("C20", "C21")] == ("invalid_document", 1.0)
 
 
 def test_near_misses_are_not_candidates(pairs) -> None:
@@ -70,7 +75,8 @@ def test_near_misses_are_not_candidates(pairs) -> None:
     assert ("C14", "C15") not in found  # different valid CPFs are different people
     assert ("C16", "C17") not in found  # an invalid phone is no key
     assert ("C18", "C19") not in found  # different birth dates
-    assert len(found) == 6
+    assert ("C22", "C23") not in found  # repeated digits are no document
+    assert len(found) == 7
 
 
 def test_shared_family_phone_is_review_not_merge(pairs) -> None:
@@ -78,13 +84,13 @@ def test_shared_family_phone_is_review_not_merge(pairs) -> None:
     assert rule == "phone"
     assert 0.4 < score < MatchConfig().auto_threshold
     clustered = set(auto_clusters(pairs)["customer_id"])
-    assert clustered == {"C01", "C02", "C03", "C04", "C05", "C06", "C07", "C08"}
+    assert clustered == {"C01", "C02", "C03", "C04", "C05", "C06", "C07", "C08", "C20", "C21"}
 
 
 def test_exact_only(con) -> None:
     add_customers(con, _store_rows())
     rules = set(candidate_pairs(con, fuzzy=False)["rule"])
-    assert rules == {"document", "email", "phone"}
+    assert rules == {"document", "invalid_document", "email", "phone"}
 
 
 def test_oversized_block_is_skipped(con) -> None:

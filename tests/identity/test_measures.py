@@ -55,6 +55,7 @@ def test_match_counts() -> None:
     counts = {r[0]: r[1:] for r in match_counts(pairs, 0.9).rows()}
     assert counts == {
         "document": (1, 1, 0),
+        "invalid_document": (0, 0, 0),
         "email": (0, 0, 0),
         "phone": (2, 1, 1),
         "zip": (0, 0, 0),

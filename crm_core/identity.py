@@ -28,7 +28,7 @@ from crm_core.identity_match import (
     components,
     record_ranking,
 )
-from crm_core.identity_merge import golden_map, merge, merge_clusters, unmerge
+from crm_core.identity_merge import golden_map, golden_profiles, merge, merge_clusters, unmerge
 
 __all__ = [
     "RULES",
@@ -38,6 +38,7 @@ __all__ = [
     "duplicate_rate",
     "evaluate_against_truth",
     "golden_map",
+    "golden_profiles",
     "identity_keys",
     "match_counts",
     "merge",

@@ -37,6 +37,38 @@ def golden_map(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ).pl()
 
 
+PROFILE_FIELDS: tuple[str, ...] = (
+    "name", "email", "phone", "document", "birth_date", "gender", "city", "state", "zip",
+    "country", "acquisition_channel", "account_manager",
+)  # fmt: skip
+
+
+def golden_profiles(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per golden record: its profile and its members.
+
+    Survivorship rule, per field: the golden record's own value; when it has
+    none, the newest (latest `created_at`) non-null value among its members.
+    `created_at` is the earliest of the members, `is_lead` true only when every
+    member is a lead, `members` the number of customer ids and `member_ids`
+    their sorted list (the golden record included). Sorted by golden id.
+    """
+    fields = ",\n".join(
+        f"first({f} ORDER BY is_golden DESC, created_at DESC) FILTER (WHERE {f} IS NOT NULL) AS {f}"
+        for f in PROFILE_FIELDS
+    )
+    return con.sql(
+        f"""WITH g AS (
+            SELECT c.*, coalesce(l.golden_id, c.customer_id) AS golden_id,
+                   l.golden_id IS NULL AS is_golden
+            FROM customers c
+            LEFT JOIN (SELECT customer_id, golden_id FROM identity_links WHERE {_ACTIVE}) l
+              USING (customer_id))
+        SELECT golden_id, {fields}, min(created_at) AS created_at, bool_and(is_lead) AS is_lead,
+               count(*) AS members, list(customer_id ORDER BY customer_id) AS member_ids
+        FROM g GROUP BY golden_id ORDER BY golden_id"""
+    ).pl()
+
+
 def _current_golden(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
     rows = con.execute(
         f"""SELECT c.customer_id, coalesce(l.golden_id, c.customer_id)

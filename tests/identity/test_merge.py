@@ -7,7 +7,7 @@ import pytest
 
 from crm_core import store
 from crm_core.errors import VinculoError
-from crm_core.identity_merge import golden_map, merge, merge_clusters, unmerge
+from crm_core.identity_merge import golden_map, golden_profiles, merge, merge_clusters, unmerge
 from crm_core.schema import DATA_TABLES
 from tests.identity.builders import add_customers, customer, snapshot
 
@@ -44,7 +44,7 @@ def test_merge_then_unmerge_round_trips(five) -> None:
     assert _audit_actions(five) == ["identity.merge", "identity.dissolve"]
     actor, target, rows = five.execute(
         "SELECT actor, target, rows FROM audit_log WHERE action = 'identity.merge'"
-    ).fetchone()
+    ).fetchall()[0]
     assert (actor, target, rows) == ("ana", "C1", 2)
     history = five.execute(
         "SELECT customer_id, golden_id, linked_by, unlinked_by FROM identity_links ORDER BY 1"
@@ -66,7 +66,7 @@ def test_merging_a_golden_record_brings_its_members(five) -> None:
     assert _golden(five) == {"C1": "C1", "C2": "C1", "C3": "C1", "C4": "C1", "C5": "C5"}
     active = five.execute(
         "SELECT count(*) FROM identity_links WHERE unlinked_at IS NULL AND golden_id <> 'C1'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert active == 0  # links always point at a golden record
 
 
@@ -98,7 +98,7 @@ def test_unmerge_refuses_an_unmerged_customer(five) -> None:
     with pytest.raises(VinculoError) as error:
         unmerge(five, "C4", "ana")
     assert error.value.key == "identity.not_merged"
-    assert five.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+    assert five.execute("SELECT count(*) FROM audit_log").fetchall()[0][0] == 0
 
 
 def test_merge_clusters_applies_many_in_one_event(five) -> None:
@@ -110,3 +110,40 @@ def test_merge_clusters_applies_many_in_one_event(five) -> None:
     assert _audit_actions(five) == ["identity.merge_clusters"]
     assert unmerge(five, "C4", "ana") == 1
     assert _golden(five)["C5"] == "C5"
+
+
+def test_a_failed_merge_leaves_nothing_behind(five, monkeypatch) -> None:
+    version = store.data_version(five)
+
+    def broken_audit(*args, **kwargs) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "audit", broken_audit)
+    with pytest.raises(RuntimeError):
+        merge(five, ["C2", "C3"], "C1", "ana")
+    assert five.execute("SELECT count(*) FROM identity_links").fetchall()[0][0] == 0
+    assert store.data_version(five) == version
+    assert _golden(five)["C2"] == "C2"
+
+
+def test_golden_profile_survivorship(con) -> None:
+    add_customers(
+        con,
+        [
+            customer("C1", "Ana Lima", phone="(11) 98765-4321", created_at="2023-01-01"),
+            customer("C2", "ANA LIMA", email="b@x.com", city="Recife", created_at="2024-02-01"),
+            customer("C3", "A. Lima", email="c@x.com", created_at="2024-03-01"),
+            customer("C4", "Rui Gomes", email="r@x.com", created_at="2024-01-01"),
+        ],
+    )
+    merge(con, ["C2", "C3"], "C1", "ana")
+    rows = {r["golden_id"]: r for r in golden_profiles(con).rows(named=True)}
+    assert set(rows) == {"C1", "C4"}
+    ana = rows["C1"]
+    assert ana["name"] == "Ana Lima"  # the golden record's own value wins
+    assert ana["phone"] == "(11) 98765-4321"
+    assert ana["email"] == "c@x.com"  # it has none: the newest member's
+    assert ana["city"] == "Recife"
+    assert (ana["members"], ana["member_ids"]) == (3, ["C1", "C2", "C3"])
+    assert ana["created_at"].year == 2023
+    assert (rows["C4"]["email"], rows["C4"]["members"]) == ("r@x.com", 1)

@@ -3,24 +3,27 @@
 Candidates come from set-based self-joins in DuckDB on blocking keys
 (`identity_keys`), never from a loop over customers:
 
-| rule       | pairs two customers that share …                        | key weight `w` | cap  |
-|------------|---------------------------------------------------------|----------------|------|
-| `document` | a valid CPF/CNPJ (digits)                               | 1.0            | 1.0  |
-| `invalid_document` | the 11/14 digits of a CPF/CNPJ with wrong check digits | 0.7    | 1.0  |
-| `email`    | a normalised e-mail                                     | 0.6            | 1.0  |
-| `phone`    | a phone in E.164                                        | 0.4            | 1.0  |
-| `zip`      | a CEP (8 digits) — fuzzy                                | 0.2            | 1.0  |
-| `city`     | a city and the first and last word of the core name — fuzzy | 0.0        | 0.85 |
+| rule               | pairs two customers that share …                    | weight `w` | cap  |
+|--------------------|-----------------------------------------------------|------------|------|
+| `document`         | a valid CPF/CNPJ (digits)                           | 1.0        | 1.0  |
+| `invalid_document` | the 11/14 digits of a CPF/CNPJ failing its check    | 0.7        | 1.0  |
+| `email`            | a normalised e-mail                                 | 0.6        | 1.0  |
+| `phone`            | a phone in E.164                                    | 0.4        | 1.0  |
+| `zip`              | a CEP (8 digits) — fuzzy                            | 0.2        | 1.0  |
+| `city`             | a city and the first and last word of the core name | 0.0        | 0.85 |
+
+Keys come from each customer's current profile (`customers`, erased ones
+excluded); a document made of one repeated digit is no key at all.
 
 **Score** (0–1) of a pair under a rule: `cap · (w + (1 − w) · s)`, where `s`
 is DuckDB's Jaro-Winkler similarity of the two core names (`name_core`; 0
 when a name is missing). A shared document is proof on its own; a shared
 e-mail, phone or mistyped document (the same wrong digits typed twice) needs
-the names to agree as well, so a family sharing one
-phone (`maria silva` / `joao silva`, s ≈ 0.73 → 0.84) is offered for review
-but not merged at the default auto threshold 0.9; a same-name pair in the
-same city is at most 0.85 (homonyms are common in Brazil), so it is always a
-review, never an automatic merge. Each pair is reported once, under its
+the names to agree as well, so a family sharing one phone (`maria silva` /
+`joao silva`, s ≈ 0.73 → 0.84) is offered for review but not merged at the
+default auto threshold 0.9; a pair found only by the city rule scores
+0.85 · s ≤ 0.85 (homonyms are common in Brazil), so it is always a review,
+never an automatic merge. Each pair is reported once, under its
 highest-scoring rule.
 
 **Conflicts.** Two records with different valid documents are two people (or

@@ -26,6 +26,10 @@ default auto threshold 0.9; a pair found only by the city rule scores
 never an automatic merge. Each pair is reported once, under its
 highest-scoring rule.
 
+**Shared inboxes.** A role address (`contato@`, `comercial@`, … `ROLE_MAILBOXES`)
+at a domain used by more than `max_block` customers (a public provider, or a
+misspelt one) is no e-mail key: unrelated companies share `contato@uol.com`.
+
 **Conflicts.** Two records with different valid documents are two people (or
 a person and a company): they are never a candidate pair, whatever else they
 share. A fuzzy pair whose birth dates are both known and differ is dropped.
@@ -61,6 +65,10 @@ PAIR_SCHEMA = {
     "name_similarity": pl.Float64,
 }
 RULES: tuple[str, ...] = ("document", "invalid_document", "email", "phone", "zip", "city")
+ROLE_MAILBOXES: tuple[str, ...] = (
+    "contato", "comercial", "compras", "financeiro", "suprimentos", "vendas", "atendimento",
+    "sac", "faleconosco", "administrativo", "admin", "info", "contact", "sales",
+)  # fmt: skip
 EXACT_RULES: tuple[str, ...] = ("document", "invalid_document", "email", "phone")
 
 
@@ -81,6 +89,14 @@ class MatchConfig:
     gmail: bool = False
 
 
+def _without_shared_inboxes(email: pl.Expr, max_block: int) -> pl.Expr:
+    """Null for a role address (`contato@`, `comercial@`, …) at a domain more than
+    `max_block` customers use: there it is a generic inbox many companies share."""
+    local, domain = email.str.split("@").list.first(), email.str.split("@").list.last()
+    public = pl.len().over(domain) > max_block
+    return pl.when(~(local.is_in(ROLE_MAILBOXES) & public)).then(email)
+
+
 def load_keys(con: duckdb.DuckDBPyConnection, config: MatchConfig) -> pl.DataFrame:
     """Matching keys of every customer not erased (see `identity_keys`)."""
     frame = con.sql(
@@ -94,7 +110,8 @@ def load_keys(con: duckdb.DuckDBPyConnection, config: MatchConfig) -> pl.DataFra
     keys = keys.with_columns(bad_document_key=pl.when(bad).then(digits))
     words = pl.col("name_key").str.split(" ")
     return keys.with_columns(
-        name_block=pl.concat_str("city_key", words.list.first(), words.list.last(), separator="|")
+        email_key=_without_shared_inboxes(pl.col("email_key"), config.max_block),
+        name_block=pl.concat_str("city_key", words.list.first(), words.list.last(), separator="|"),
     )
 
 

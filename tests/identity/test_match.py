@@ -152,3 +152,18 @@ def test_clusters_on_many_random_pairs() -> None:
     golden = dict(auto_clusters(pairs).select("customer_id", "golden_id").rows())
     assert len(golden) == 4_000
     assert all(golden[x] == golden[y] == min(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_role_inbox_at_a_public_domain_is_no_key(con) -> None:
+    add_customers(
+        con,
+        [
+            customer("C1", "Casa Silva Móveis Ltda", email="contato@gmail.com"),
+            customer("C2", "Casa Silva Modas ME", email="Contato@Gmail.com"),
+            customer("C3", "Ana Lima", email="ana@gmail.com"),  # gmail.com: 3 customers
+            customer("C4", "Grupo Souza Ltda", email="contato@souza.com.br"),
+            customer("C5", "GRUPO SOUZA", email="contato@souza.com.br"),  # own domain: 2
+        ],
+    )
+    pairs = candidate_pairs(con, config=MatchConfig(max_block=2))
+    assert pairs.select("customer_id_a", "customer_id_b", "rule").rows() == [("C4", "C5", "email")]

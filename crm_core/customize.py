@@ -26,9 +26,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from crm_core import store
+from crm_core.config_store import list_versions, load_body, save_version
 from crm_core.errors import VinculoError
-from crm_core.summary import query_frame
 
 KIND = "rules"
 CHANNELS: tuple[str, ...] = ("email", "sms", "whatsapp", "phone", "mail")
@@ -197,25 +196,9 @@ def default_ruleset() -> RuleSet:
 
 def save_rules(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, actor: str) -> int:
     """Store `ruleset` under its name as a new version (1 for the first); audited."""
-    with store.transaction(con):
-        row = con.execute(
-            "SELECT coalesce(max(version), 0) + 1 FROM configs WHERE kind = ? AND name = ?",
-            [KIND, ruleset.name],
-        ).fetchall()
-        version = int(row[0][0])
-        con.execute(
-            "INSERT INTO configs (kind, name, version, created_by, body) VALUES (?, ?, ?, ?, ?)",
-            [KIND, ruleset.name, version, actor, ruleset.to_json()],
-        )
-        store.audit(
-            con,
-            actor,
-            "rules.saved",
-            target=ruleset.name,
-            rows=len(ruleset.rules),
-            detail={"version": version},
-        )
-    return version
+    return save_version(
+        con, KIND, ruleset.name, ruleset.to_json(), actor, "rules.saved", rows=len(ruleset.rules)
+    )
 
 
 def load_rules(
@@ -226,14 +209,9 @@ def load_rules(
     With nothing saved under "default", returns `default_ruleset()`; any other missing name
     or version raises `VinculoError("customize.rules_not_found")`.
     """
-    sql = "SELECT body FROM configs WHERE kind = ? AND name = ?"
-    params: list[object] = [KIND, name]
-    if version is not None:
-        sql += " AND version = ?"
-        params.append(version)
-    rows = con.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchall()
-    if rows:
-        return RuleSet.from_json(rows[0][0])
+    body = load_body(con, KIND, name, version)
+    if body is not None:
+        return RuleSet.from_json(body)
     if name == "default" and version is None:
         return default_ruleset()
     raise VinculoError("customize.rules_not_found", name=name, version=version or "latest")
@@ -241,12 +219,7 @@ def load_rules(
 
 def list_rules(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every saved version: `name, version, created_at, created_by`, newest first per name."""
-    return query_frame(
-        con,
-        "SELECT name, version, created_at, created_by FROM configs WHERE kind = $kind "
-        "ORDER BY name, version DESC",
-        {"kind": KIND},
-    )
+    return list_versions(con, KIND)
 
 
 def rules_frame(ruleset: RuleSet) -> pl.DataFrame:

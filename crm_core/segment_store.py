@@ -15,30 +15,16 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from crm_core import store
+from crm_core.config_store import list_versions, load_body, save_version
 from crm_core.errors import VinculoError
 from crm_core.segment_config import SegmentConfig, default_config
-from crm_core.summary import query_frame
 
 KIND = "segments"
 
 
 def save_config(con: duckdb.DuckDBPyConnection, config: SegmentConfig, actor: str) -> int:
     """Store `config` under its name as a new version; returns that version (1 for the first)."""
-    with store.transaction(con):
-        row = con.execute(
-            "SELECT coalesce(max(version), 0) + 1 FROM configs WHERE kind = ? AND name = ?",
-            [KIND, config.name],
-        ).fetchall()
-        version = int(row[0][0])
-        con.execute(
-            "INSERT INTO configs (kind, name, version, created_by, body) VALUES (?, ?, ?, ?, ?)",
-            [KIND, config.name, version, actor, config.to_json()],
-        )
-        store.audit(
-            con, actor, "segments.config_saved", target=config.name, detail={"version": version}
-        )
-    return version
+    return save_version(con, KIND, config.name, config.to_json(), actor, "segments.config_saved")
 
 
 def load_config(
@@ -49,14 +35,9 @@ def load_config(
     With nothing saved under "default", returns `default_config()`; any other missing
     name or version raises `VinculoError("segments.config_not_found")`.
     """
-    sql = "SELECT body FROM configs WHERE kind = ? AND name = ?"
-    params: list[object] = [KIND, name]
-    if version is not None:
-        sql += " AND version = ?"
-        params.append(version)
-    rows = con.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchall()
-    if rows:
-        return SegmentConfig.from_json(rows[0][0])
+    body = load_body(con, KIND, name, version)
+    if body is not None:
+        return SegmentConfig.from_json(body)
     if name == "default" and version is None:
         return default_config()
     raise VinculoError("segments.config_not_found", name=name, version=version or "latest")
@@ -76,9 +57,4 @@ def latest_config(con: duckdb.DuckDBPyConnection) -> tuple[SegmentConfig, int | 
 
 def list_configs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every saved version: `name, version, created_at, created_by`, newest first per name."""
-    return query_frame(
-        con,
-        "SELECT name, version, created_at, created_by FROM configs WHERE kind = $kind "
-        "ORDER BY name, version DESC",
-        {"kind": KIND},
-    )
+    return list_versions(con, KIND)

@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from crm_core import store
-from crm_core.clv import ClvResult, fit_clv
+from crm_core.clv import ClvResult, FittedModels, fit_models, score_fitted
 from crm_core.errors import VinculoError
 from crm_core.kpis import last_order_date
 from crm_core.lifecycle import assign_stages
@@ -52,6 +52,25 @@ def summary(db: str, version: int, as_of: date, window_days: int) -> pl.DataFram
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
+def clv_models(
+    db: str,
+    version: int,
+    calibration_end: date,
+    time_unit: str = "week",
+    holdout_end: date | None = None,
+) -> FittedModels | VinculoError:
+    """Both CLV models fitted at `calibration_end`, or the user error that stopped them."""
+    del version
+    try:
+        with store.connect(db) as con:
+            return fit_models(
+                con, calibration_end=calibration_end, holdout_end=holdout_end, time_unit=time_unit
+            )
+    except VinculoError as exc:
+        return exc
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
 def clv_fit(
     db: str,
     version: int,
@@ -62,14 +81,12 @@ def clv_fit(
     margin: float = 1.0,
     holdout_end: date | None = None,
 ) -> ClvResult | VinculoError:
-    """The CLV models fitted at `calibration_end`, or the user error that stopped them."""
-    del version
+    """Customers scored with the CLV terms; the fit itself is shared across terms."""
+    fitted = clv_models(db, version, calibration_end, time_unit, holdout_end)
+    if isinstance(fitted, VinculoError):
+        return fitted
     try:
-        with store.connect(db) as con:
-            return fit_clv(
-                con, calibration_end=calibration_end, holdout_end=holdout_end,
-                time_unit=time_unit, horizon=horizon, discount_rate=discount_rate, margin=margin,
-            )  # fmt: skip
+        return score_fitted(fitted, horizon=horizon, discount_rate=discount_rate, margin=margin)
     except VinculoError as exc:
         return exc
 

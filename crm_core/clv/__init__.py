@@ -17,7 +17,15 @@ from crm_core.clv.inputs import (
     rfm_inputs,
     transactions_from_store,
 )
-from crm_core.clv.service import ClvResult, clv_cli_payload, fit_clv, score_customers
+from crm_core.clv.service import (
+    ClvResult,
+    FittedModels,
+    clv_cli_payload,
+    fit_clv,
+    fit_models,
+    score_customers,
+    score_fitted,
+)
 from crm_core.clv.value import (
     HorizonForecast,
     customer_lifetime_value,
@@ -28,6 +36,7 @@ from crm_core.clv.value import (
 __all__ = [
     "BetaGeoModel",
     "ClvResult",
+    "FittedModels",
     "GammaGammaModel",
     "HoldoutCheck",
     "HorizonForecast",
@@ -37,10 +46,12 @@ __all__ = [
     "customer_lifetime_value",
     "discounted_purchases",
     "fit_clv",
+    "fit_models",
     "holdout_check",
     "horizon_purchases",
     "rfm_inputs",
     "score_customers",
+    "score_fitted",
     "tracking_curve",
     "transactions_from_store",
 ]

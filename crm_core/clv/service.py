@@ -74,27 +74,37 @@ class ClvResult:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
-def fit_clv(
+@dataclass(frozen=True)
+class FittedModels:
+    """Both models fitted at a calibration end, with their inputs (before any CLV terms).
+
+    Scoring with other CLV terms (horizon, discount rate, margin) reuses these
+    fits: `score_fitted(fitted, horizon=…)` costs a vectorised pass, not a refit.
+    """
+
+    calibration_end: date
+    time_unit: str
+    inputs: pl.DataFrame = field(repr=False)
+    bgnbd: BetaGeoModel = field(repr=False)
+    gamma_gamma: GammaGammaModel = field(repr=False)
+    excluded_from_spend_fit: int = 0
+    holdout: HoldoutCheck | None = None
+
+
+def fit_models(
     con: duckdb.DuckDBPyConnection,
     *,
     calibration_end: date | None = None,
     holdout_end: date | None = None,
     time_unit: str = "week",
-    horizon: int = 12,
-    discount_rate: float = 0.01,
-    margin: float = 1.0,
-) -> ClvResult:
-    """Fit BG/NBD + Gamma-Gamma on the store's purchases up to `calibration_end` and score.
+) -> FittedModels:
+    """Fit BG/NBD + Gamma-Gamma on the store's purchases up to `calibration_end`.
 
-    `calibration_end` defaults to the last purchase day. `horizon` is in months
-    (365.25/12 days) whatever the time unit; `discount_rate` is per month;
-    `margin` is the share of spend kept (0–1). With `holdout_end`, purchases in
-    (calibration_end, holdout_end] are held out and compared with the
-    prediction. Customers with zero or negative repeat spend are left out of
-    the Gamma-Gamma fit (counted in `excluded_from_spend_fit`) and get the
-    population mean spend.
+    `calibration_end` defaults to the last purchase day. With `holdout_end`,
+    purchases in (calibration_end, holdout_end] are held out and compared with
+    the prediction. Customers with zero or negative repeat spend are left out of
+    the Gamma-Gamma fit (counted in `excluded_from_spend_fit`).
     """
-    check_clv_terms(horizon, discount_rate, margin)
     if calibration_end is None:
         if holdout_end is not None:
             raise VinculoError("clv.holdout_needs_calibration_end")
@@ -109,25 +119,61 @@ def fit_clv(
     spend_rows = inputs.filter(pl.col("frequency") > 0)
     positive = spend_rows.filter(pl.col("monetary") > 0)
     gamma_gamma = GammaGammaModel().fit(positive["frequency"], positive["monetary"])
-    customers = score_customers(
-        inputs, bgnbd, gamma_gamma, time_unit, horizon, discount_rate, margin
-    )
     check = None
     if holdout_end is not None:
         _, check = holdout_check(transactions, calibration_end, holdout_end, time_unit, bgnbd)
+    return FittedModels(
+        calibration_end, time_unit, inputs, bgnbd, gamma_gamma,
+        excluded_from_spend_fit=spend_rows.height - positive.height, holdout=check,
+    )  # fmt: skip
+
+
+def score_fitted(
+    fitted: FittedModels, *, horizon: int = 12, discount_rate: float = 0.01, margin: float = 1.0
+) -> ClvResult:
+    """Score every customer of `fitted` with the CLV terms (see `fit_clv`)."""
+    customers = score_customers(
+        fitted.inputs, fitted.bgnbd, fitted.gamma_gamma, fitted.time_unit,
+        horizon, discount_rate, margin,
+    )  # fmt: skip
+    bgnbd, gamma_gamma = fitted.bgnbd, fitted.gamma_gamma
     assert bgnbd.params_ is not None and gamma_gamma.params_ is not None
     return ClvResult(
-        calibration_end=calibration_end,
-        time_unit=time_unit,
+        calibration_end=fitted.calibration_end,
+        time_unit=fitted.time_unit,
         horizon_months=horizon,
         discount_rate=discount_rate,
         margin=margin,
         bgnbd={**bgnbd.params_, "log_likelihood": float(bgnbd.log_likelihood_ or 0.0)},
         gamma_gamma=dict(gamma_gamma.params_),
         customers=customers,
-        excluded_from_spend_fit=spend_rows.height - positive.height,
-        holdout=check,
+        excluded_from_spend_fit=fitted.excluded_from_spend_fit,
+        holdout=fitted.holdout,
     )
+
+
+def fit_clv(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    calibration_end: date | None = None,
+    holdout_end: date | None = None,
+    time_unit: str = "week",
+    horizon: int = 12,
+    discount_rate: float = 0.01,
+    margin: float = 1.0,
+) -> ClvResult:
+    """Fit BG/NBD + Gamma-Gamma on the store's purchases up to `calibration_end` and score.
+
+    `horizon` is in months (365.25/12 days) whatever the time unit;
+    `discount_rate` is per month; `margin` is the share of spend kept (0–1).
+    See `fit_models` for the calibration and holdout; customers left out of the
+    spend fit get the population mean spend.
+    """
+    check_clv_terms(horizon, discount_rate, margin)
+    fitted = fit_models(
+        con, calibration_end=calibration_end, holdout_end=holdout_end, time_unit=time_unit
+    )
+    return score_fitted(fitted, horizon=horizon, discount_rate=discount_rate, margin=margin)
 
 
 def score_customers(

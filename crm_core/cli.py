@@ -130,6 +130,30 @@ def cmd_segments(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_identity(args: argparse.Namespace) -> int:
+    from crm_core import identity
+
+    with store.connect(args.db) as con:
+        pairs = identity.candidate_pairs(con)
+        clusters = identity.auto_clusters(
+            pairs, args.threshold, ranking=identity.record_ranking(con)
+        )
+        payload: dict[str, Any] = {
+            "candidate_pairs": pairs.height,
+            "threshold": args.threshold,
+            "match_counts": identity.match_counts(pairs, args.threshold).to_dicts(),
+            "clusters": int(clusters["golden_id"].n_unique()) if clusters.height else 0,
+            "duplicate_rate_before": identity.duplicate_rate(con, clusters),
+        }
+        if store.scalar(con, "SELECT count(*) FROM demo_truth"):
+            payload["against_demo_truth"] = identity.evaluate_against_truth(con, clusters)
+        if args.merge:
+            payload["links_written"] = identity.merge_clusters(con, clusters, args.actor)
+            payload["duplicate_rate_after"] = identity.duplicate_rate(con, clusters)
+    _print(args, payload)
+    return EXIT_OK
+
+
 def _add_analytics(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     clv = sub.add_parser("clv", parents=[common], help="fit BG/NBD + Gamma-Gamma, score customers")
     clv.add_argument("--calibration-end", type=_date, help="end of the calibration period")
@@ -148,6 +172,11 @@ def _add_analytics(sub: argparse._SubParsersAction, common: argparse.ArgumentPar
     seg.add_argument("--config", help="segment configuration JSON file (default: latest saved)")
     seg.add_argument("--as-of", type=_date, help="as-of date (default: last order)")
     seg.set_defaults(handler=cmd_segments)
+
+    ident = sub.add_parser("identity", parents=[common], help="match duplicate customers")
+    ident.add_argument("--threshold", type=float, default=0.9, help="auto-merge score, 0-1")
+    ident.add_argument("--merge", action="store_true", help="merge the automatic clusters")
+    ident.set_defaults(handler=cmd_identity)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -113,3 +113,15 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["schema_version"] >= 1
+
+
+def test_identity_reports_and_merges(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "identity.duckdb"
+    build_demo(db, customers=2000, seed=4, as_of=date(2026, 6, 30))
+    code, out = run_json(capsys, "identity", "--db", str(db))
+    assert code == 0
+    assert out["clusters"] > 0 and out["duplicate_rate_before"] > 0
+    assert out["against_demo_truth"]["precision"] >= 0.99
+    code, merged = run_json(capsys, "identity", "--db", str(db), "--merge")
+    assert code == 0 and merged["links_written"] > 0
+    assert merged["duplicate_rate_after"] == 0

@@ -8,6 +8,7 @@ from ui import filters
 from ui.context import (
     entered_through_app,
     language_switch,
+    refresh_data_version,
     remember_url_state,
     restore_url_state,
     route_wanted_page,
@@ -16,6 +17,7 @@ from ui.context import (
 
 st.set_page_config(page_title="Vínculo", page_icon=":material/hub:", layout="wide")
 entered_through_app()
+refresh_data_version()
 restore_url_state()
 language_switch()
 filters.remember(filters.sidebar_filters())

@@ -73,10 +73,22 @@ def db() -> str:
     return str(store.db_path())
 
 
-def data_version() -> int:
-    """The store's data version: part of every cache key so writes invalidate caches."""
+def refresh_data_version() -> int:
+    """Read the store's data version once for this run (`app.py` calls it first)."""
     with store.connect(db()) as con:
-        return store.data_version(con)
+        version = store.data_version(con)
+    st.session_state["_data_version"] = version
+    return version
+
+
+def data_version() -> int:
+    """The store's data version, part of every cache key so writes invalidate caches.
+
+    Read once per run by `app.py` (a page's cached lookups would otherwise each
+    open the store); a write in this session reruns the app, which reads it anew.
+    """
+    version = st.session_state.get("_data_version")
+    return version if version is not None else refresh_data_version()
 
 
 def entered_through_app() -> None:

@@ -15,18 +15,13 @@ from crm_core.errors import VinculoError
 from crm_core.i18n.format import format_date, format_number
 from ui import analysis, filters
 from ui import clv_view as view
-from ui.context import data_version, db, ensure_app, lang, t
+from ui.context import data_version, db, lang, page_header, t
 from ui.downloads import download_buttons
 
 TABLE_ROWS = 5000
 
-ensure_app(__file__)
-st.title(t("page.clv.title"))
-st.caption(t("page.clv.caption"))
-f = filters.current()
-if f is None:
-    st.info(t("empty.no_orders"))
-    st.stop()
+page_header(__file__, "clv")
+f = filters.require()
 first_day = (
     first_purchase_day(analysis.summary(db(), data_version(), f.as_of, f.config.window_days))
     or f.as_of

@@ -10,15 +10,10 @@ from crm_core.lifecycle import funnel, rule_table, stage_counts
 from crm_core.lifecycle_report import transition_window
 from ui import filters
 from ui import lifecycle_view as view
-from ui.context import ensure_app, lang, t
+from ui.context import lang, page_header, t
 
-ensure_app(__file__)
-st.title(t("page.lifecycle.title"))
-st.caption(t("page.lifecycle.caption"))
-f = filters.current()
-if f is None:
-    st.info(t("empty.no_orders"))
-    st.stop()
+page_header(__file__, "lifecycle")
+f = filters.require()
 config = f.config
 base = view.lifecycle_base(f)
 if base.height == 0:

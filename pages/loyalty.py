@@ -12,16 +12,11 @@ from crm_core.segments import segment_label
 from crm_core.survival import curve_steps, median_survival_months
 from ui import filters
 from ui import loyalty_view as view
-from ui.context import data_version, db, ensure_app, lang, t
+from ui.context import data_version, db, lang, page_header, t
 from ui.downloads import download_buttons
 
-ensure_app(__file__)
-st.title(t("page.loyalty.title"))
-st.caption(t("page.loyalty.caption"))
-f = filters.current()
-if f is None:
-    st.info(t("empty.no_orders"))
-    st.stop()
+page_header(__file__, "loyalty")
+f = filters.require()
 key = view.key_of(f, db(), data_version())
 fr = view.frames(key)
 pyr = view.pyramid(key)

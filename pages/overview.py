@@ -9,16 +9,11 @@ from crm_core.i18n.format import format_date, format_number
 from crm_core.kpis import KPIS, kpi_definition, kpi_name
 from ui import filters
 from ui import overview_view as view
-from ui.context import data_version, db, ensure_app, lang, t
+from ui.context import data_version, db, lang, page_header, t
 from ui.downloads import download_buttons
 
-ensure_app(__file__)  # a link straight to /overview goes through app.py (filters, language)
-st.title(t("page.overview.title"))
-st.caption(t("page.overview.caption"))
-f = filters.current()
-if f is None:
-    st.info(t("page.overview.empty"))
-    st.stop()
+page_header(__file__, "overview")
+f = filters.require("page.overview.empty")
 key = view.key_of(f, db(), data_version())
 customers = view.subset(key)
 if customers is not None and customers.height == 0:

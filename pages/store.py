@@ -7,11 +7,9 @@ import streamlit as st
 
 from crm_core.i18n.format import format_money, format_number
 from ui import loaders
-from ui.context import data_version, db, ensure_app, lang, t
+from ui.context import data_version, db, lang, page_header, t
 
-ensure_app(__file__)
-st.title(t("page.store.title"))
-st.caption(t("page.store.caption"))
+page_header(__file__, "store")
 
 summary = loaders.store_summary(db(), data_version())
 tables = summary["tables"]

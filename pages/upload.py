@@ -11,12 +11,10 @@ from crm_core.errors import VinculoError
 from crm_core.i18n.format import format_number
 from crm_core.ingest import KINDS, IngestReport
 from ui import upload_view as view
-from ui.context import db, ensure_app, lang, t
+from ui.context import db, lang, page_header, t
 from ui.downloads import download_buttons
 
-ensure_app(__file__)  # a link straight to /upload goes through app.py (language, navigation)
-st.title(t("page.upload.title"))
-st.caption(t("page.upload.caption"))
+page_header(__file__, "upload")
 
 # ---- the file -----------------------------------------------------------------------------
 kinds = {k: t(f"page.upload.kind.{k}") for k in KINDS}  # labels fixed at render time

@@ -118,3 +118,13 @@ def route_wanted_page() -> None:
     if wanted:
         page, params = wanted
         st.switch_page(page, query_params=params)
+
+
+def page_header(page_file: str, name: str) -> None:
+    """Start a page: route a legacy-URL run through `app.py`, then its title and caption.
+
+    `name` is the page's catalogue prefix: `page.<name>.title`, `page.<name>.caption`.
+    """
+    ensure_app(page_file)
+    st.title(t(f"page.{name}.title"))
+    st.caption(t(f"page.{name}.caption"))

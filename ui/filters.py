@@ -132,3 +132,12 @@ def remember(filters: Filters | None) -> None:
 def current() -> Filters | None:
     """The filters `app.py` drew for this run; None when the store has no orders."""
     return st.session_state.get("_filters")
+
+
+def require(empty_key: str = "empty.no_orders") -> Filters:
+    """The filters of this run; on a store without orders, show `empty_key` and stop the page."""
+    filters = current()
+    if filters is None:
+        st.info(t(empty_key))
+        st.stop()
+    return filters

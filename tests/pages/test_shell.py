@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -42,3 +43,24 @@ def test_unknown_filter_values_fall_back_to_all(demo_db: Path) -> None:
 def test_empty_store_has_no_filters(empty_db: Path) -> None:
     at = open_page("pages/store.py")
     assert at.session_state["_filters"] is None
+
+
+def test_every_page_starts_with_the_shared_header() -> None:
+    """A page without `page_header` would run unguarded when opened by a legacy URL."""
+    pages = sorted((Path(__file__).resolve().parents[2] / "pages").glob("*.py"))
+    assert pages
+    for page in pages:
+        body = ast.parse(page.read_text(encoding="utf-8")).body
+        calls = [
+            node.value for node in body
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+        ]  # fmt: skip
+        first = calls[0]
+        # nothing before it may draw or compute: only imports, a docstring and constants
+        before = body[: body.index(next(n for n in body if getattr(n, "value", None) is first))]
+        assert all(
+            isinstance(node, ast.Import | ast.ImportFrom | ast.Expr)
+            or (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant))
+            for node in before
+        ), page.name
+        assert getattr(first.func, "id", None) == "page_header", page.name

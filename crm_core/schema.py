@@ -169,7 +169,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
 
 LATEST_VERSION: int = MIGRATIONS[-1][0]
 
-DATA_TABLES: tuple[str, ...] = (
+# What a company knows about its customers (filled by uploads or the demo).
+FACT_TABLES: tuple[str, ...] = (
     "customers",
     "customer_records",
     "consents",
@@ -177,6 +178,6 @@ DATA_TABLES: tuple[str, ...] = (
     "order_items",
     "interactions",
     "feedback",
-    "uploads",
-    "rejected_rows",
 )
+DATA_TABLES: tuple[str, ...] = (*FACT_TABLES, "uploads", "rejected_rows")
+DEMO_TABLES: tuple[str, ...] = (*FACT_TABLES, "demo_truth")

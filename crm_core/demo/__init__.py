@@ -26,6 +26,7 @@ from crm_core import store
 from crm_core.demo.params import DemoParams
 from crm_core.demo.tables import demo_tables
 from crm_core.errors import VinculoError
+from crm_core.schema import DEMO_TABLES
 
 __all__ = [
     "DEMO_TABLES",
@@ -37,16 +38,6 @@ __all__ = [
     "write_tables",
 ]
 
-DEMO_TABLES: tuple[str, ...] = (
-    "customers",
-    "customer_records",
-    "consents",
-    "orders",
-    "order_items",
-    "interactions",
-    "feedback",
-    "demo_truth",
-)
 MAX_CUSTOMERS = 9_999_999
 """Customer ids are `C` + 7 digits."""
 _MONEY = "CAST({} AS DECIMAL(18,2))"

@@ -45,20 +45,27 @@ def _check_input(path: Path, name: str, kind: str, max_bytes: int | None) -> Non
         )
 
 
+def _detected(prep: Prepared) -> dict[str, Any]:
+    """How the file was read: profile, encoding, delimiter, per-column decisions, mapping."""
+    return {
+        "profile": prep.profile.name,
+        "encoding": prep.source.encoding,
+        "delimiter": prep.source.layout.delimiter,
+        "decimal": prep.decimal,
+        "date_formats": prep.date_formats,
+        "mapping": prep.columns.mapping,
+        "ignored_columns": prep.columns.ignored,
+        "footer_lines": prep.source.layout.footer_text,
+    }
+
+
 def _report(prep: Prepared, kind: str, name: str, lang: str) -> IngestReport:
     rejects = prep.rejects
     return IngestReport(
         kind=kind,
         file_name=name,
         sha256=prep.source.sha256,
-        profile=prep.profile.name,
-        encoding=prep.source.encoding,
-        delimiter=prep.source.layout.delimiter,
-        decimal=prep.decimal,
-        date_formats=prep.date_formats,
-        mapping=prep.columns.mapping,
-        ignored_columns=prep.columns.ignored,
-        footer_lines=prep.source.layout.footer_text,
+        **_detected(prep),
         rows_read=prep.rows_read,
         rows_rejected=len(rejects),
         rows_duplicate=prep.duplicates_in_file,
@@ -217,16 +224,9 @@ def preview_file(
         prep.con.close()
     return IngestPreview(
         kind=kind,
-        profile=prep.profile.name,
-        encoding=prep.source.encoding,
-        delimiter=prep.source.layout.delimiter,
-        decimal=prep.decimal,
-        date_formats=prep.date_formats,
-        mapping=prep.columns.mapping,
-        ignored_columns=prep.columns.ignored,
+        **_detected(prep),
         required_missing=missing,
         headers=prep.source.layout.headers,
         rows=typed,
         rejects=[r.to_dict("en") for r in prep.rejects[:rows]],
-        footer_lines=prep.source.layout.footer_text,
     )

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm_core import store
 from crm_core.demo import build_demo
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -46,13 +45,9 @@ def demo_db(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture
-def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An initialised store with no data, exported as $CRM_DB."""
-    path = tmp_path / "empty.duckdb"
-    monkeypatch.setenv("CRM_DB", str(path))
-    with store.connect(path):
-        pass
-    return path
+def empty_db(db_path: Path) -> Path:
+    """An initialised store with no data, exported as $CRM_DB (the shared `db_path`)."""
+    return db_path
 
 
 def open_page(page: str, lang: str = "en", timeout: float = 60, **params: str) -> AppTest:

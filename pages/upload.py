@@ -33,7 +33,7 @@ def refused(error: VinculoError) -> None:
 def check_and_load(path: Path) -> None:
     """Decisions, mapping editor, preview rows and the Load button for a saved upload."""
     try:
-        proposed = view.preview(str(path), kind, "{}")
+        proposed = view.preview(str(path), kind, "{}", lang())
     except VinculoError as error:
         refused(error)
         return
@@ -57,7 +57,7 @@ def check_and_load(path: Path) -> None:
                             column_config=view.mapping_columns(kind))  # fmt: skip
     changes = view.mapping_changes(proposed.mapping, edited)
     try:
-        pre = view.preview(str(path), kind, json.dumps(changes, sort_keys=True))
+        pre = view.preview(str(path), kind, json.dumps(changes, sort_keys=True), lang())
     except VinculoError as error:
         refused(error)
         return

@@ -74,9 +74,10 @@ def forget_saved() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def preview(path: str, kind: str, mapping_json: str) -> IngestPreview:
-    """`preview_file` of a saved upload under a mapping (JSON, so it can key the cache)."""
-    return preview_file(path, kind, mapping=json.loads(mapping_json) or None)
+def preview(path: str, kind: str, mapping_json: str, language: str) -> IngestPreview:
+    """`preview_file` of a saved upload under a mapping (JSON, so it can key the cache),
+    with the reasons of the rows it would reject in `language`."""
+    return preview_file(path, kind, mapping=json.loads(mapping_json) or None, lang=language)
 
 
 # ---- decisions and mapping ----------------------------------------------------------------

@@ -195,6 +195,7 @@ def preview_file(
     profile: str | None = None,
     rows: int = 20,
     sample_rows: int = 5000,
+    lang: str = "en",
 ) -> IngestPreview:
     """Decisions, proposed mapping and the first `rows` rows as they will load.
 
@@ -228,5 +229,5 @@ def preview_file(
         required_missing=missing,
         headers=prep.source.layout.headers,
         rows=typed,
-        rejects=[r.to_dict("en") for r in prep.rejects[:rows]],
+        rejects=[r.to_dict(lang) for r in prep.rejects[:rows]],
     )

@@ -186,6 +186,10 @@ def test_preview_shows_decisions_mapping_and_typed_rows(tmp_path: Path) -> None:
     assert preview.rejects[0]["line"] == 3
     missing = preview_file(write(tmp_path, "m.csv", "a;b\n1;2\n"), "orders")
     assert "order_id" in missing.required_missing and missing.rows.height == 0
+    english = preview.rejects[0]["reason"]
+    portuguese = preview_file(tmp_path / "v.csv", "orders", lang="pt_BR").rejects[0]["reason"]
+    assert "not a number" in english
+    assert "não é um número" in portuguese  # the upload page shows them in the user's language
 
 
 def test_xlsx_rows_are_sheet_rows(tmp_path: Path, db_path: Path) -> None:

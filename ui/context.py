@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -66,6 +67,26 @@ def language_switch() -> None:
         key="language",
         on_change=_language_changed,
     )
+
+
+def actor() -> str:
+    """Who is acting, for the audit trail of writes made from the app.
+
+    Until login exists (issue 7) every app session acts as "app"; pages call
+    this rather than writing the name, so the change lands in one place.
+    """
+    return str(st.session_state.get("_user", "app"))
+
+
+def customer_url(customer_id: str) -> str:
+    """Relative link to one customer's 360 view, carrying the language and global filters.
+
+    For `st.column_config.LinkColumn` and markdown links: a click loads a new
+    page, so the state that must survive travels in the URL.
+    """
+    params = {n: st.query_params[n] for n in STICKY_PARAMS if n in st.query_params}
+    params["customer"] = customer_id
+    return "customers?" + urlencode(params)
 
 
 def db() -> str:

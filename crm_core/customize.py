@@ -79,6 +79,8 @@ class Rule:
         prio = self.priority
         if isinstance(prio, bool) or not isinstance(prio, int) or prio < 1:
             raise VinculoError("customize.bad_priority", rule=self.name, value=prio)
+        if not self.channel:
+            raise VinculoError("customize.empty_channel", rule=self.name)
         if self.channel not in CHANNELS:
             raise VinculoError(
                 "customize.bad_channel",
@@ -239,12 +241,26 @@ def rules_frame(ruleset: RuleSet) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _label_cell(value: Any) -> tuple[str, ...]:
+def label_cell(value: Any) -> tuple[str, ...]:
+    """One label cell of an edited rules table: a list, comma-separated text or null (= any)."""
     if value is None:
         return ()
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return tuple(value)
+
+
+def rule_from_row(row: dict[str, Any]) -> Rule:
+    """One rule from a row of an edited rules table (see `rules_from_frame`)."""
+    priority = row.get("priority")
+    if isinstance(priority, float) and priority.is_integer():
+        priority = int(priority)
+    return Rule(
+        name=row.get("rule") or "",
+        priority=priority,  # type: ignore[arg-type]  # validated by Rule
+        **{c: label_cell(row.get(c)) for c in CONDITIONS},
+        **{c: row.get(c) or "" for c in ("offer", "message", "channel", "owner")},
+    )
 
 
 def rules_from_frame(name: str, table: pl.DataFrame) -> RuleSet:
@@ -258,20 +274,7 @@ def rules_from_frame(name: str, table: pl.DataFrame) -> RuleSet:
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise VinculoError("customize.missing_columns", columns=", ".join(missing))
-    rules = []
-    for row in table.iter_rows(named=True):
-        priority = row["priority"]
-        rules.append(
-            Rule(
-                name=row["rule"] or "",
-                priority=int(priority)
-                if isinstance(priority, float) and priority.is_integer()
-                else priority,
-                **{c: _label_cell(row.get(c)) for c in CONDITIONS},
-                **{c: row.get(c) or "" for c in ("offer", "message", "channel", "owner")},
-            )
-        )
-    return RuleSet(name, tuple(rules))
+    return RuleSet(name, tuple(rule_from_row(row) for row in table.iter_rows(named=True)))
 
 
 def build_profile(
@@ -379,4 +382,60 @@ def preview(assigned: pl.DataFrame, ruleset: RuleSet | None = None) -> pl.DataFr
             .cast(pl.UInt32)
             .alias("overridden")
         )
+    )
+
+
+def overlaps(assigned: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
+    """Where rules overlap: which rule won over which, for how many customers.
+
+    One row per (winning `rule`, `overridden` rule) pair among customers matched by more
+    than one rule: `customers` (UInt32) matched both and got the winner's action. A customer
+    matched by three rules counts in two rows. `priority` / `overridden_priority` are the
+    two rules' priorities and `decided_by` says why the winner won: "priority" (smaller
+    number) or "order" (equal priorities: the rule listed first). Sorted by customers, most
+    first, then by the rules' priorities and names.
+    """
+    rules = rules_frame(ruleset).select("rule", "priority", "rule_order")
+    pairs = (
+        assigned.filter(pl.col("conflicts") > 0)
+        .group_by("rule", "matched_rules")
+        .agg(pl.len().alias("customers"))
+        .with_columns(pl.col("matched_rules").list.slice(1).alias("overridden"))
+        .explode("overridden")
+        .group_by("rule", "overridden")
+        .agg(pl.col("customers").sum().cast(pl.UInt32))
+    )
+    other = rules.rename({"rule": "overridden", "priority": "overridden_priority"})
+    return (
+        pairs.join(rules.drop("rule_order"), on="rule", how="left")
+        .join(other.drop("rule_order"), on="overridden", how="left")
+        .with_columns(
+            pl.when(pl.col("priority") < pl.col("overridden_priority"))
+            .then(pl.lit("priority"))
+            .otherwise(pl.lit("order"))
+            .alias("decided_by")
+        )
+        .select("rule", "priority", "overridden", "overridden_priority", "customers", "decided_by")
+        .sort(
+            ["customers", "priority", "overridden_priority", "rule", "overridden"],
+            descending=[True, False, False, False, False],
+        )
+    )
+
+
+def value_by_rule(assigned: pl.DataFrame, values: pl.DataFrame) -> pl.DataFrame:
+    """The value of each rule's audience: sums and means of per-customer values.
+
+    `values` has `customer_id` and numeric columns (e.g. `revenue`: lifetime net revenue,
+    R$; `clv`: predicted customer lifetime value, R$). Returns one row per `rule` that any
+    customer gets (null = no action) with, for each value column `v`, `v` (the sum over the
+    customers who get that rule's action) and `mean_v` (their mean). Customers missing from
+    `values`, and null values, are left out of both.
+    """
+    columns = [c for c in values.columns if c != "customer_id"]
+    joined = assigned.select(pl.col("customer_id").cast(pl.String), "rule").join(
+        values.with_columns(pl.col("customer_id").cast(pl.String)), on="customer_id", how="left"
+    )
+    return joined.group_by("rule").agg(
+        *(pl.col(c).sum() for c in columns), *(pl.col(c).mean().alias(f"mean_{c}") for c in columns)
     )

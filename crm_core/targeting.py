@@ -80,11 +80,19 @@ def _blank(column: str) -> str:
 
 
 def _screen_sql(table: str, channel: str, columns: Sequence[str]) -> str:
-    """SQL giving each candidate of `table` its exclusion reason (null = included)."""
+    """SQL giving each candidate of `table` its exclusion reason (null = included).
+
+    The current consent is that of `CURRENT_CONSENTS_SQL`, read only for the channel and
+    the candidates (cheaper than ranking the whole history); rows come unordered.
+    """
     missing = " OR ".join(_blank(c) for c in _CONTACT_FIELDS[channel])
     picked = "".join(f", cu.{c}" for c in columns)
     return f"""
-    WITH cs AS ({CURRENT_CONSENTS_SQL}), ch AS (SELECT * FROM cs WHERE channel = $channel)
+    WITH ch AS (
+        SELECT customer_id, granted, recorded_at, source FROM consents
+        WHERE channel = $channel AND customer_id IN (SELECT customer_id FROM {table})
+        QUALIFY row_number() OVER (
+            PARTITION BY customer_id ORDER BY recorded_at DESC, granted ASC) = 1)
     SELECT t.customer_id,
         CASE WHEN cu.customer_id IS NULL OR cu.erased_at IS NOT NULL THEN 'erased'
              WHEN ch.granted IS NULL THEN 'no_consent'
@@ -94,7 +102,6 @@ def _screen_sql(table: str, channel: str, columns: Sequence[str]) -> str:
     FROM {table} t
     LEFT JOIN customers cu ON cu.customer_id = t.customer_id
     LEFT JOIN ch ON ch.customer_id = t.customer_id
-    ORDER BY t.customer_id
     """
 
 
@@ -109,6 +116,15 @@ def _screen(
         return query_frame(con, _screen_sql(table, channel, columns), {"channel": channel})
     finally:
         con.unregister(table)
+
+
+def contact_columns(channel: str) -> tuple[str, ...]:
+    """The person columns a list for `channel` needs: the name and the channel's contact
+    fields (`_CONTACT_FIELDS`; state too for mail) — data minimisation (LGPD art. 6 III)."""
+    if channel not in _CONTACT_FIELDS:
+        raise VinculoError("targeting.bad_channel", value=channel)
+    extra = ("state",) if channel == "mail" else ()
+    return ("name", *_CONTACT_FIELDS[channel], *extra)
 
 
 def _check_columns(columns: Sequence[str]) -> tuple[str, ...]:
@@ -142,6 +158,7 @@ def target_list(
     actions = candidates.unique("customer_id", keep="first")
     frame = (
         screened.filter(pl.col("reason").is_null())
+        .sort("customer_id")
         .join(actions, on="customer_id", how="left", maintain_order="left")
         .select("customer_id", *picked, *ACTION_COLUMNS, "consent_recorded_at", "consent_source")
     )
@@ -165,14 +182,22 @@ def _naive(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def export_target_list(
-    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, rule_name: str, fmt: str, actor: str
+    con: duckdb.DuckDBPyConnection,
+    frame: pl.DataFrame,
+    rule_name: str,
+    fmt: str,
+    actor: str,
+    *,
+    ruleset: str | None = None,
+    ruleset_version: int | None = None,
 ) -> bytes:
     """The target list as CSV or XLSX bytes, re-checked for consent now, and audited.
 
     Rows whose customer no longer passes the screen (erased, consent withdrawn since the list
     was built) are dropped before writing. One audit event `targeting.exported` records the
-    actor, the rule (target), the rows written and, in its detail, the format, the columns
-    and how many rows were dropped — never the customers themselves.
+    actor, the rule (target), the rows written and, in its detail, the format, the columns,
+    how many rows were dropped and the rule set (name and saved version, null for an unsaved
+    draft) the list came from — never the customers themselves.
     """
     if fmt not in FORMATS:
         raise VinculoError("targeting.bad_format", value=fmt)
@@ -198,6 +223,8 @@ def export_target_list(
             "format": fmt,
             "columns": kept.columns,
             "dropped_since_listed": frame.height - kept.height,
+            "ruleset": ruleset,
+            "ruleset_version": ruleset_version,
         },
     )
     return data

@@ -48,6 +48,7 @@ __all__ = [
     "segment_customers",
     "segment_label",
     "segment_overview",
+    "segment_values",
     "segments_cli_payload",
 ]
 
@@ -81,7 +82,23 @@ def segment_customers(
         _require(clv, ("customer_id", "clv"), "clv")
         values = clv.select("customer_id", pl.col("clv").cast(pl.Float64))
         frame = frame.join(values, on="customer_id", how="left", maintain_order="left")
-    column = tier_value_column(config.tiers, clv is not None)
+    return segment_values(frame, config)
+
+
+def segment_values(values: pl.DataFrame, config: SegmentConfig) -> pl.DataFrame:
+    """`segment_customers` of a frame that already holds the model's CLV, if any.
+
+    `values` has `customer_id, recency_days, purchase_days, revenue` and, optionally, `clv`
+    (BRL, null where a customer has no score): the summary joined once with the model
+    outputs (`crm_core.differentiate.value_base`). Tiers rank on `clv` when the column is
+    there, exactly as `segment_customers(summary, config, clv)` does; re-segmenting with
+    another configuration then skips the join (a threshold slider on the Differentiate
+    page). Returns the frame `segment_customers` documents, in the same row order.
+    """
+    _require(values, _NEEDED, "values")
+    has_clv = "clv" in values.columns
+    frame = values.select(*_NEEDED, *([pl.col("clv").cast(pl.Float64)] if has_clv else []))
+    column = tier_value_column(config.tiers, has_clv)
     # Work on contiguous numeric columns: a frame straight from DuckDB comes in chunks, and
     # selections and gathers over chunked columns cost several times more.
     numbers = frame.drop("customer_id")

@@ -1,8 +1,10 @@
 """Data quality of the customer base (IDIC step 1, Identify): how complete and valid it is.
 
-Every measure is computed over the store's non-erased customers (the golden records in
-`customers`), from one frame of per-customer checks (`customer_checks`), so each number and
-the rows behind it (`quality_rows`) come from the same definition.
+Every measure is computed over the store's customer records as stored (`customers`, one row
+per customer id — two records later merged into one golden record still count twice, since
+quality is about what the sources delivered), erased customers (`erased_at`) excluded, from
+one frame of per-customer checks (`customer_checks`), so each number and the rows behind it
+(`rows_behind`) come from the same definition.
 
 Definitions
 - **Completeness** of a field: share (0–1) of customers whose field is filled — not null and,
@@ -16,23 +18,39 @@ Definitions
   landline). Share of customers with a phone. Identity resolution uses the same two keys, so
   a value counted invalid here is one that can never match.
 - **Invalid document**: a document is given but is neither a valid CPF nor a valid CNPJ
-  (`crm_core.documents`: length, check digits, not one repeated digit). Share of customers
-  with a document.
+  (`crm_core.identity_keys.document_key`: length, check digits, not one repeated digit).
+  Share of customers with a document.
 - **No consent**: the customer has no current granted consent on any channel (current =
-  latest row per channel, `crm_core.targeting`). Share of all customers.
+  latest row per channel, `crm_core.targeting`). Share of all customers. **No consent for a
+  channel** (`no_consent_<channel>`, channels of `crm_core.customize.CHANNELS`): no current
+  granted consent for that channel. Share of all customers.
 - **Lead without orders**: a customer flagged as lead with no order of any status. Share of
   leads.
+- **Placeholder**: a customer the store created because an order named a customer id no
+  customer file had delivered (`customers.is_placeholder`): orders without a customer record.
+  Share of all customers.
+- **Possible duplicate**: the customer shares an exact identity key — a valid CPF/CNPJ, a
+  normalised e-mail or an E.164 phone (`crm_core.identity_keys`) — with a customer of another
+  golden record (active `identity_links`; customers already merged together do not count).
+  As in identity resolution, a key shared by more than `MatchConfig.max_block` customers is a
+  switchboard or a default value, not evidence. Share of all customers. The Identity page
+  scores these candidates (names must agree, two different valid documents never match), so
+  it proposes fewer merges than this count.
+- **Quality score** (`quality_score`, 0–1): the mean of four dimensions, each 0–1 —
+  completeness (mean completeness of the `FIELDS`), validity (share of the given e-mails,
+  phones and documents that are valid), consent (share of customers with a consent on some
+  channel) and uniqueness (share of customers that are not possible duplicates).
 """
 
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import polars as pl
 
-from crm_core.documents import cnpj_check_digits_array, cpf_check_digits_array
+from crm_core.customize import CHANNELS
 from crm_core.errors import VinculoError
-from crm_core.identity_keys import email_key, phone_e164
+from crm_core.identity_keys import document_key, email_key, phone_e164
+from crm_core.identity_match import MatchConfig
 from crm_core.summary import query_frame
 from crm_core.targeting import CURRENT_CONSENTS_SQL
 
@@ -52,61 +70,68 @@ MEASURES: tuple[str, ...] = (
     "invalid_document",
     "no_consent",
     "lead_without_orders",
+    "placeholder",
+    "possible_duplicate",
 )
-_BASE_OF = {
+CONSENT_MEASURES: tuple[str, ...] = tuple(f"no_consent_{c}" for c in CHANNELS)
+ALL_MEASURES: tuple[str, ...] = (*MEASURES, *CONSENT_MEASURES)
+VALIDATED: tuple[str, ...] = ("email", "phone", "document")
+"""The fields with a validity check (`invalid_<field>`)."""
+SCORE_DIMENSIONS: tuple[str, ...] = ("completeness", "validity", "consent", "uniqueness")
+DUPLICATE_KEYS: tuple[str, ...] = ("document", "email", "phone")
+"""Exact identity keys for possible duplicates, in the order `duplicate_key` names them."""
+
+_BASE_OF: dict[str, str | None] = {
     "invalid_email": "filled_email",
     "invalid_phone": "filled_phone",
     "invalid_document": "filled_document",
-    "no_consent": None,
     "lead_without_orders": "is_lead",
 }
-_SHOWN_WITH = {
+# The contact a channel needs (as `crm_core.targeting` checks it): shown next to its rows.
+_CHANNEL_CONTACT = {"email": ("email",), "mail": ("city", "zip")}
+_SHOWN_WITH: dict[str, tuple[str, ...]] = {
     "invalid_email": ("email",),
     "invalid_phone": ("phone",),
     "invalid_document": ("document",),
     "no_consent": ("email", "phone"),
     "lead_without_orders": ("email", "phone", "created_at"),
+    "placeholder": ("created_at",),
+    "possible_duplicate": ("duplicate_key", "shared_with", "document", "email", "phone"),
+    **{f"no_consent_{c}": _CHANNEL_CONTACT.get(c, ("phone",)) for c in CHANNELS},
 }
 
+_CONSENT_FLAGS = ", ".join(
+    f"coalesce(bool_or(granted) FILTER (WHERE channel = '{c}'), FALSE) AS consent_{c}"
+    for c in CHANNELS
+)
 _CHECKS_SQL = f"""
-WITH granted AS (
-    SELECT DISTINCT customer_id FROM ({CURRENT_CONSENTS_SQL}) WHERE granted),
-ordered AS (SELECT DISTINCT customer_id FROM orders)
+WITH consent AS (
+    SELECT customer_id, bool_or(granted) AS has_consent, {_CONSENT_FLAGS}
+    FROM ({CURRENT_CONSENTS_SQL}) GROUP BY customer_id),
+ordered AS (SELECT DISTINCT customer_id FROM orders),
+links AS (
+    SELECT customer_id, golden_id FROM identity_links WHERE unlinked_at IS NULL
+    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY linked_at DESC) = 1)
 SELECT cu.customer_id, coalesce(nullif(trim(cu.source), ''), 'unknown') AS source,
-    coalesce(cu.is_lead, FALSE) AS is_lead, cu.created_at,
-    {", ".join(f"cu.{f}" for f in FIELDS)},
-    g.customer_id IS NOT NULL AS has_consent,
-    o.customer_id IS NOT NULL AS has_orders
+    coalesce(cu.is_lead, FALSE) AS is_lead, coalesce(cu.is_placeholder, FALSE) AS is_placeholder,
+    cu.created_at, {", ".join(f"cu.{f}" for f in FIELDS)},
+    coalesce(c.has_consent, FALSE) AS has_consent,
+    {", ".join(f"coalesce(c.consent_{ch}, FALSE) AS consent_{ch}" for ch in CHANNELS)},
+    o.customer_id IS NOT NULL AS has_orders,
+    coalesce(l.golden_id, cu.customer_id) AS golden_id
 FROM customers cu
-LEFT JOIN granted g ON g.customer_id = cu.customer_id
+LEFT JOIN consent c ON c.customer_id = cu.customer_id
 LEFT JOIN ordered o ON o.customer_id = cu.customer_id
+LEFT JOIN links l ON l.customer_id = cu.customer_id
 WHERE cu.erased_at IS NULL
-ORDER BY cu.customer_id
 """
 
 
-def _digit_matrix(values: pl.Series, width: int) -> np.ndarray:
-    """`(n, width)` integer array of n strings of exactly `width` ASCII digits."""
-    raw = np.frombuffer("".join(values.to_list()).encode("ascii"), dtype=np.uint8)
-    return (raw.astype(np.int64) - 48).reshape(-1, width)
-
-
 def valid_documents(documents: pl.Series) -> pl.Series:
-    """True where the value is a valid CPF or CNPJ (`crm_core.documents`), else False.
-
-    Vectorised: the check digits of every 11- and 14-digit value are computed at once.
-    """
-    digits = documents.cast(pl.String).str.replace_all(r"\D", "").fill_null("")
-    valid = np.zeros(len(digits), dtype=bool)
-    repeated = digits.str.contains(r"^(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$").to_numpy()
-    lengths = digits.str.len_chars().to_numpy()
-    for width, check in ((11, cpf_check_digits_array), (14, cnpj_check_digits_array)):
-        rows = np.flatnonzero(lengths == width)
-        if rows.size:
-            matrix = _digit_matrix(digits.gather(rows), width)
-            ok = (check(matrix[:, :-2]) == matrix[:, -2:]).all(axis=1)
-            valid[rows] = ok
-    return pl.Series(documents.name, valid & ~repeated)
+    """True where the value is a valid CPF or CNPJ (`identity_keys.document_key`), else False."""
+    frame = documents.cast(pl.String).to_frame("d")
+    valid = frame.select(document_key(pl.col("d")).is_not_null())
+    return valid.to_series().alias(documents.name)
 
 
 def _filled(field: str) -> pl.Expr:
@@ -116,22 +141,107 @@ def _filled(field: str) -> pl.Expr:
     return col.cast(pl.String).str.strip_chars().fill_null("") != ""
 
 
-def customer_checks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def _validity(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """`filled_<field>` for every field of `FIELDS` in `frame`, the identity keys
+    (`<field>_key`) and `invalid_<field>` for `VALIDATED`: the checks a source record gets."""
+    present = [f for f in FIELDS if f in frame.collect_schema().names()]
+    keys = {
+        "email_key": email_key(pl.col("email")),
+        "phone_key": phone_e164(pl.col("phone")),
+        "document_key": document_key(pl.col("document")),
+    }
+    return (
+        frame.with_columns(*(_filled(f).alias(f"filled_{f}") for f in present), **keys)
+        .with_columns(
+            (pl.col(f"filled_{f}") & pl.col(f"{f}_key").is_null()).alias(f"invalid_{f}")
+            for f in VALIDATED
+        )
+    )  # fmt: skip
+
+
+def _duplicates(frame: pl.LazyFrame, max_block: int) -> pl.LazyFrame:
+    """`duplicate_key` (the first of `DUPLICATE_KEYS` the customer shares with another golden
+    record, null when none), `shared_with` (how many other golden records share it) and
+    `possible_duplicate`. Blocks are counted by a group-by on each key, then joined back."""
+    first = pl.lit(None, pl.String)
+    shared = pl.lit(None, pl.UInt32)
+    for key in DUPLICATE_KEYS:
+        k = f"{key}_key"
+        blocks = (
+            frame.filter(pl.col(k).is_not_null())
+            .group_by(k)
+            .agg(n=pl.len(), goldens=pl.col("golden_id").n_unique())
+            .filter((pl.col("goldens") > 1) & (pl.col("n") <= max_block))
+            .select(k, (pl.col("goldens") - 1).cast(pl.UInt32).alias(f"others_{key}"))
+        )
+        frame = frame.join(blocks, on=k, how="left", maintain_order="left")
+    for key in reversed(DUPLICATE_KEYS):
+        hit = pl.col(f"others_{key}").is_not_null()
+        first = pl.when(hit).then(pl.lit(key)).otherwise(first)
+        shared = pl.when(hit).then(pl.col(f"others_{key}")).otherwise(shared)
+    return frame.with_columns(
+        duplicate_key=first, shared_with=shared, possible_duplicate=first.is_not_null()
+    ).drop(f"others_{key}" for key in DUPLICATE_KEYS)
+
+
+def customer_checks(
+    con: duckdb.DuckDBPyConnection, *, max_block: int = MatchConfig.max_block
+) -> pl.DataFrame:
     """One row per non-erased customer with the raw fields and every quality flag.
 
-    Columns: `customer_id, source, is_lead, created_at`, the `FIELDS`, `filled_<field>`
-    (Boolean, per field), `has_consent`, `has_orders` and one Boolean per measure of
-    `MEASURES` (True = the customer counts in it). Definitions in the module docstring.
+    Columns: `customer_id, source, is_lead, is_placeholder, created_at`, the `FIELDS`,
+    `filled_<field>` (Boolean, per field), `has_consent`, `consent_<channel>`, `has_orders`,
+    `golden_id`, `duplicate_key`, `shared_with` and one Boolean per measure of `ALL_MEASURES`
+    (True = the customer counts in it). Definitions in the module docstring. Runs lazily so a
+    repeated sub-expression (a phone's digits) is computed once.
     """
     raw = query_frame(con, _CHECKS_SQL)
-    checks = raw.with_columns(_filled(f).alias(f"filled_{f}") for f in FIELDS)
-    return checks.with_columns(
-        invalid_email=pl.col("filled_email") & email_key(pl.col("email")).is_null(),
-        invalid_phone=pl.col("filled_phone") & phone_e164(pl.col("phone")).is_null(),
-        invalid_document=pl.col("filled_document") & ~valid_documents(checks["document"]),
+    checks = _duplicates(_validity(raw.lazy()), max_block).with_columns(
         no_consent=~pl.col("has_consent"),
         lead_without_orders=pl.col("is_lead") & ~pl.col("has_orders"),
+        placeholder=pl.col("is_placeholder"),
+        **{f"no_consent_{c}": ~pl.col(f"consent_{c}") for c in CHANNELS},
     )
+    return checks.drop(f"{k}_key" for k in VALIDATED).collect()
+
+
+def _measure_table(checks: pl.DataFrame, by: str | None) -> pl.DataFrame:
+    """Long table of every measure's `customers` and `base`, per `by` group or overall."""
+    aggs = [
+        *(pl.col(m).sum().alias(f"{m}|customers") for m in ALL_MEASURES),
+        *(
+            (pl.col(b).sum() if (b := _BASE_OF.get(m)) else pl.len()).alias(f"{m}|base")
+            for m in ALL_MEASURES
+        ),
+    ]
+    wide = checks.group_by(by).agg(aggs).sort(by) if by else checks.select(aggs)
+    index = [by] if by else []
+    long = wide.unpivot(index=index, variable_name="key", value_name="n").with_columns(
+        pl.col("key").str.split_exact("|", 1).struct.rename_fields(["measure", "part"])
+    )
+    long = long.unnest("key").pivot("part", index=[*index, "measure"], values="n")
+    order = pl.col("measure").cast(pl.Enum(ALL_MEASURES))
+    return long.sort([*index, order]).select(
+        *index,
+        "measure",
+        pl.col("customers", "base").cast(pl.UInt32),
+        share=pl.when(pl.col("base") > 0).then(pl.col("customers") / pl.col("base")),
+    )
+
+
+def quality_measures(checks: pl.DataFrame) -> pl.DataFrame:
+    """Every measure of `ALL_MEASURES`: `measure`, `customers` (who count in it), `base` (the
+    customers it is a share of) and `share` (customers / base, 0–1; null when base is 0)."""
+    return _measure_table(checks, None)
+
+
+def measures_by_source(checks: pl.DataFrame) -> pl.DataFrame:
+    """`quality_measures` per source: `source, measure, customers, base, share`."""
+    if checks.height == 0:
+        schema = {"source": pl.String, "measure": pl.String, "customers": pl.UInt32,
+                  "base": pl.UInt32, "share": pl.Float64}  # fmt: skip
+        return pl.DataFrame(schema=schema)
+    return _measure_table(checks, "source")
 
 
 def completeness(checks: pl.DataFrame) -> pl.DataFrame:
@@ -143,47 +253,58 @@ def completeness(checks: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None, pl.String).alias("source"), pl.len().alias("customers"), *flags
     )
     wide = pl.concat([per_source.sort("source"), overall], how="vertical_relaxed")
+    share = pl.when(pl.col("customers") > 0).then(pl.col("filled") / pl.col("customers"))
     return (
         wide.unpivot(index=["source", "customers"], variable_name="field", value_name="filled")
         .with_columns(
             pl.col("customers", "filled").cast(pl.UInt32),
             pl.col("field").cast(pl.Enum(FIELDS)),
         )
-        .with_columns(share=pl.col("filled") / pl.col("customers"))
+        .with_columns(share=share)
         .sort(["source", "field"], nulls_last=True)
         .select("source", "field", "customers", "filled", "share")
     )
 
 
-def quality_measures(checks: pl.DataFrame) -> pl.DataFrame:
-    """Every measure of `MEASURES`: `measure`, `customers` (who count in it), `base` (the
-    customers it is a share of) and `share` (customers / base, 0–1; null when base is 0)."""
-    rows = checks.select(
-        *(pl.col(m).sum().alias(f"{m}.customers") for m in MEASURES),
-        *(
-            (pl.len() if base is None else pl.col(base).sum()).alias(f"{m}.base")
-            for m, base in _BASE_OF.items()
-        ),
-    ).row(0, named=True)
-    counts = [int(rows[f"{m}.customers"]) for m in MEASURES]
-    bases = [int(rows[f"{m}.base"]) for m in MEASURES]
+def quality_score(checks: pl.DataFrame) -> pl.DataFrame:
+    """The quality score and its dimensions (definition in the module docstring):
+    `dimension` (`SCORE_DIMENSIONS`, then `overall`) and `score` (0–1; null when undefined,
+    e.g. no customers; `overall` averages the defined dimensions)."""
+    filled = pl.sum_horizontal(pl.col(f"filled_{f}").sum() for f in FIELDS)
+    given = pl.sum_horizontal(pl.col(f"filled_{f}").sum() for f in VALIDATED)
+    invalid = pl.sum_horizontal(pl.col(f"invalid_{f}").sum() for f in VALIDATED)
+    n = pl.len()
+    row = checks.select(
+        completeness=pl.when(n > 0).then(filled / (n * len(FIELDS))),
+        validity=pl.when(given > 0).then(1 - invalid / given),
+        consent=pl.when(n > 0).then(pl.col("has_consent").mean()),
+        uniqueness=pl.when(n > 0).then(1 - pl.col("possible_duplicate").mean()),
+    ).cast(pl.Float64)
+    scores = row.row(0)
+    defined = [s for s in scores if s is not None]
+    overall = sum(defined) / len(defined) if defined else None
     return pl.DataFrame(
-        {"measure": list(MEASURES), "customers": counts, "base": bases},
-        schema_overrides={"customers": pl.UInt32, "base": pl.UInt32},
-    ).with_columns(share=pl.when(pl.col("base") > 0).then(pl.col("customers") / pl.col("base")))
+        {"dimension": [*SCORE_DIMENSIONS, "overall"], "score": [*scores, overall]},
+        schema={"dimension": pl.String, "score": pl.Float64},
+    )
+
+
+def _flag_of(measure: str) -> tuple[pl.Expr, tuple[str, ...]]:
+    """The Boolean column selecting a number's customers, and the columns explaining a row."""
+    if measure in ALL_MEASURES:
+        return pl.col(measure), _SHOWN_WITH[measure]
+    field = measure.removeprefix("missing_")
+    if measure.startswith("missing_") and field in FIELDS:
+        return ~pl.col(f"filled_{field}"), ()
+    allowed = [*ALL_MEASURES, *(f"missing_{f}" for f in FIELDS)]
+    raise VinculoError("quality.unknown_measure", name=measure, allowed=", ".join(allowed))
 
 
 def rows_behind(checks: pl.DataFrame, measure: str, *, source: str | None = None) -> pl.DataFrame:
-    """The customers behind one number: a measure of `MEASURES` or `missing_<field>` (field
-    not filled), optionally within one `source`. Columns `customer_id, name, source` and the
-    fields that explain the row (e.g. the invalid e-mail), ordered by customer id."""
-    if measure in MEASURES:
-        flag, shown = pl.col(measure), _SHOWN_WITH[measure]
-    elif measure.removeprefix("missing_") in FIELDS:
-        flag, shown = ~pl.col(f"filled_{measure.removeprefix('missing_')}"), ()
-    else:
-        allowed = [*MEASURES, *(f"missing_{f}" for f in FIELDS)]
-        raise VinculoError("quality.unknown_measure", name=measure, allowed=", ".join(allowed))
+    """The customers behind one number: a measure of `ALL_MEASURES` or `missing_<field>`
+    (field not filled), optionally within one `source`. Columns `customer_id, name, source`
+    and the fields that explain the row (e.g. the invalid e-mail), ordered by customer id."""
+    flag, shown = _flag_of(measure)
     if source is not None:
         flag = flag & (pl.col("source") == source)
     columns = dict.fromkeys(("customer_id", "name", "source", *shown))
@@ -195,3 +316,35 @@ def quality_rows(
 ) -> pl.DataFrame:
     """`rows_behind(customer_checks(con), measure, source=source)`: the rows behind a number."""
     return rows_behind(customer_checks(con), measure, source=source)
+
+
+_UPLOAD_RECORDS_SQL = f"""
+SELECT u.upload_id, u.uploaded_at, u.file_name, u.status, {", ".join(f"r.{f}" for f in FIELDS)}
+FROM customer_records r JOIN uploads u ON u.upload_id = r.upload_id
+WHERE u.kind = 'customers'
+"""
+
+
+def upload_quality(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Quality of what each customer upload delivered, oldest first: one row per upload with
+    `upload_id, uploaded_at, file_name, status` (applied | undone), `records` (its rows in
+    `customer_records`), `completeness` (mean share filled over `FIELDS`) and
+    `invalid_email`, `invalid_phone`, `invalid_document` (shares of the given values, 0–1;
+    null when none given). Same checks as `customer_checks`, applied to the records as the
+    file had them (not to the merged customer profile)."""
+    raw = query_frame(con, _UPLOAD_RECORDS_SQL)
+    checked = _validity(raw.lazy())
+    filled = pl.sum_horizontal(pl.col(f"filled_{f}").sum() for f in FIELDS)
+    invalid = {
+        f"invalid_{f}": pl.when(pl.col(f"filled_{f}").sum() > 0).then(
+            pl.col(f"invalid_{f}").sum() / pl.col(f"filled_{f}").sum()
+        )
+        for f in VALIDATED
+    }
+    return (
+        checked.group_by("upload_id", "uploaded_at", "file_name", "status")
+        .agg(records=pl.len(), completeness=filled / (pl.len() * len(FIELDS)), **invalid)
+        .with_columns(pl.col("records").cast(pl.UInt32))
+        .sort("uploaded_at", "upload_id")
+        .collect()
+    )

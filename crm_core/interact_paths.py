@@ -51,12 +51,11 @@ def channel_runs(frame: pl.DataFrame, purchases: pl.DataFrame) -> pl.DataFrame:
     same_customer = pl.col("customer_id") == pl.col("customer_id").shift(1)
     same_channel = pl.col("channel") == pl.col("channel").shift(1)
     starts = ordered.filter(~(same_customer & same_channel).fill_null(False))
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    first_row = pl.when(~same_customer.fill_null(False)).then(row).forward_fill()
     runs = starts.select(
-        "customer_id",
-        step=(pl.int_range(pl.len()).over("customer_id") + 1).cast(pl.Int64),
-        channel="channel",
-        at="at",
-    ).with_row_index("_row")
+        "customer_id", step=row - first_row + 1, channel="channel", at="at"
+    ).with_row_index("_row")  # step: position in the customer's block (no group-by)
     right = purchases.select("customer_id", next_purchase=_naive_utc(purchases, "ordered_at"))
     joined = runs.sort("at").join_asof(
         right.sort("next_purchase"), left_on="at", right_on="next_purchase", by="customer_id",
@@ -85,28 +84,35 @@ def channel_paths(runs: pl.DataFrame, steps: int = 3, within_days: int = 30) -> 
     `path` (List[String]: the channels in order), `steps` (Int64, path length), `customers`
     (who followed it), `converted` (of them, those who purchased within the window),
     `conversion_rate` (converted ÷ customers, 0–1). Sorted by customers, most first (ties by
-    path)."""
-    first = runs.filter(pl.col("step") <= steps)
-    per_customer = first.group_by("customer_id", maintain_order=True).agg(
-        path=pl.col("channel"), at=pl.col("at").last(), next_purchase=pl.col("next_purchase").last()
-    )
-    flagged = per_customer.select("path", converted=_converted(within_days))
-    counted = flagged.group_by(label=pl.col("path").list.join(PATH_SEPARATOR)).agg(
-        path=pl.col("path").first(),
+    path).
+
+    Each path is read off the row of its last run (step `steps`, or the customer's last run
+    when they have fewer) from the runs before it in the same customer's sorted block, so no
+    per-customer grouping is needed.
+    """
+    last_run = (pl.col("customer_id") != pl.col("customer_id").shift(-1)).fill_null(True)
+    ends = (pl.col("step") == steps) | ((pl.col("step") < steps) & last_run)
+    earlier = [
+        pl.when(pl.col("step") > back).then(pl.col("channel").shift(back))
+        for back in range(steps - 1, 0, -1)
+    ]
+    label = pl.concat_str([*earlier, pl.col("channel")], separator=PATH_SEPARATOR,
+                          ignore_nulls=True)  # fmt: skip
+    flagged = runs.select(
+        label=label, steps=pl.col("step").clip(upper_bound=steps),
+        converted=_converted(within_days), end=ends,
+    ).filter("end")  # fmt: skip
+    counted = flagged.group_by("label").agg(
+        steps=pl.col("steps").first(),
         customers=pl.len().cast(pl.Int64),
         converted=pl.col("converted").sum().cast(pl.Int64),
     )
-    return (
-        counted.select(
-            "path",
-            steps=pl.col("path").list.len().cast(pl.Int64),
-            customers="customers",
-            converted="converted",
-            conversion_rate=pl.col("converted") / pl.col("customers"),
-            label="label",
-        )
-        .sort(["customers", "label"], descending=[True, False])
-        .drop("label")
+    return counted.sort(["customers", "label"], descending=[True, False]).select(
+        path=pl.col("label").str.split(PATH_SEPARATOR),
+        steps="steps",
+        customers="customers",
+        converted="converted",
+        conversion_rate=pl.col("converted") / pl.col("customers"),
     )
 
 
@@ -127,10 +133,12 @@ def channel_transitions(runs: pl.DataFrame, within_days: int = 30) -> pl.DataFra
 
 def multichannel_share(runs: pl.DataFrame) -> dict[str, float | int | None]:
     """`contacted` (customers with a run), `multichannel` (of them, those who used two or more
-    distinct channels in the period) and `share` (multichannel ÷ contacted, 0–1)."""
-    per_customer = runs.group_by("customer_id").agg(channels=pl.col("channel").n_unique())
-    contacted = per_customer.height
-    multi = int((per_customer["channels"] >= 2).sum())
+    distinct channels in the period) and `share` (multichannel ÷ contacted, 0–1).
+
+    Consecutive runs differ in channel by construction, so a customer is multichannel exactly
+    when they have a second run."""
+    contacted = int((runs["step"] == 1).sum())
+    multi = int((runs["step"] == 2).sum())
     return {
         "contacted": contacted,
         "multichannel": multi,

@@ -283,9 +283,11 @@ def transitions_chart(frame: pl.DataFrame, label, titles: tuple[str, str]) -> go
 
 
 def relabel(frame: pl.DataFrame, column: str, label) -> pl.DataFrame:
-    """`frame` with the codes in `column` replaced by their display labels (nulls stay)."""
-    values = [None if v is None else label(v) for v in frame[column].cast(pl.String)]
-    return frame.with_columns(pl.Series(column, values, pl.String))
+    """`frame` with the codes in `column` replaced by their display labels (nulls stay);
+    `label` runs once per distinct code, not once per row."""
+    codes = frame[column].cast(pl.String)
+    mapping = {c: label(c) for c in codes.unique().drop_nulls().to_list()}
+    return frame.with_columns(codes.replace_strict(mapping, default=None, return_dtype=pl.String))
 
 
 def with_links(frame: pl.DataFrame) -> pl.DataFrame:

@@ -184,11 +184,11 @@ class Grain:
 
     def feedback(self) -> str:
         """SQL: survey answers in scope in the buckets (`customer_id, g, d, csat, nps`)."""
-        return self._frame("feedback", "answered_at", "t.csat, t.nps", self.lo)
+        return self._frame("feedback_facts", "answered_at", "t.csat, t.nps", self.lo)
 
     def interactions(self) -> str:
         """SQL: interactions in scope in the buckets (`customer_id, g, d, channel`)."""
-        return self._frame("interactions", "occurred_at", "t.channel", self.lo)
+        return self._frame("interaction_facts", "occurred_at", "t.channel", self.lo)
 
 
 def _normalise(kind: str, frame: pl.DataFrame) -> pl.DataFrame:

@@ -144,7 +144,8 @@ class RelationshipRules:
 
 # Interactions are filtered on the instant rather than by casting every row to a local date:
 # DATE -> TIMESTAMPTZ gives local midnight in the connection's TimeZone (the business time
-# zone). They are aggregated before the join with `customers`.
+# zone). They are aggregated before the join with `golden_customers`; `interaction_facts`
+# files a merged record's contacts under its golden record (see `schema.V3`).
 _PROFILE_SQL = """
 WITH contact AS (
     SELECT customer_id, occurred_at, direction, type,
@@ -157,7 +158,7 @@ WITH contact AS (
         END AS channel_group,
         outcome IN ('opened', 'clicked', 'responded', 'converted') AS engaged,
         occurred_at >= $window_start::DATE::TIMESTAMPTZ AS recent
-    FROM interactions
+    FROM interaction_facts
     WHERE occurred_at < $window_end::DATE::TIMESTAMPTZ
 ), per_customer AS (
     SELECT customer_id,
@@ -179,7 +180,7 @@ WITH contact AS (
 SELECT c.customer_id, COLUMNS(p.* EXCLUDE (customer_id, last_at)),
     coalesce(trim(c.account_manager), '') <> '' AS has_account_manager,
     p.last_at::DATE AS last_contact
-FROM customers c
+FROM golden_customers c
 LEFT JOIN per_customer p ON p.customer_id = c.customer_id
 WHERE c.erased_at IS NULL
 ORDER BY c.customer_id
@@ -202,7 +203,8 @@ _COUNT_COLUMNS: tuple[str, ...] = (
 def interaction_profile(
     con: duckdb.DuckDBPyConnection, as_of: date, lookback_days: int = 365
 ) -> pl.DataFrame:
-    """Per-customer contact facts at `as_of`, one row per non-erased customer (zeros if none).
+    """Per-customer contact facts at `as_of`, one row per non-erased golden record (zeros if
+    none; a golden record's contacts include those of the records merged into it).
 
     Counts (Int64) are of interactions whose local date is in (as_of - lookback_days, as_of]:
     `contacts` (all), `personal_contacts`, `self_service_contacts`, `automated_contacts`,

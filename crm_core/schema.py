@@ -162,9 +162,49 @@ V2: list[str] = [
     )""",
 ]
 
+_ACTIVE_LINKS = "(SELECT customer_id, golden_id FROM identity_links WHERE unlinked_at IS NULL)"
+
+
+def _golden_facts(view: str, table: str) -> str:
+    """A fact view whose `customer_id` is the golden record's id (the row's own id when it
+    is merged into nothing); the id the source gave is kept as `source_customer_id`."""
+    return f"""CREATE OR REPLACE VIEW {view} AS
+    SELECT t.* REPLACE (coalesce(l.golden_id, t.customer_id) AS customer_id),
+        t.customer_id AS source_customer_id
+    FROM {table} t LEFT JOIN {_ACTIVE_LINKS} l ON l.customer_id = t.customer_id"""
+
+
+# Golden roll-up: analytics count the records merged into one golden record as one
+# customer. They read the fact views (orders, interactions, feedback under the golden
+# id) and `golden_customers` (the customers merged into no other record); the source
+# rows stay as they came, so an un-merge (closing the link) restores the split.
+# `identity_rejections`: pairs a reviewer decided are two people (a < b), never
+# proposed again.
+V3: list[str] = [
+    """CREATE TABLE IF NOT EXISTS identity_rejections (
+        customer_id_a VARCHAR NOT NULL,
+        customer_id_b VARCHAR NOT NULL,
+        decided_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+        decided_by VARCHAR NOT NULL,
+        PRIMARY KEY (customer_id_a, customer_id_b)
+    )""",
+    f"""CREATE OR REPLACE VIEW order_facts AS
+    SELECT o.* REPLACE (coalesce(l.golden_id, o.customer_id) AS customer_id),
+        CASE WHEN o.status IN ('cancelled', 'failed', 'pending') THEN 0::DECIMAL(18,2)
+             ELSE o.gross_amount - o.refunded_amount END AS net_amount,
+        o.status IN ('completed', 'partially_refunded') AS is_purchase,
+        o.customer_id AS source_customer_id
+    FROM orders o LEFT JOIN {_ACTIVE_LINKS} l ON l.customer_id = o.customer_id""",
+    _golden_facts("interaction_facts", "interactions"),
+    _golden_facts("feedback_facts", "feedback"),
+    f"""CREATE OR REPLACE VIEW golden_customers AS
+    SELECT c.* FROM customers c ANTI JOIN {_ACTIVE_LINKS} l ON l.customer_id = c.customer_id""",
+]
+
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, V1),
     (2, V2),
+    (3, V3),
 ]
 
 LATEST_VERSION: int = MIGRATIONS[-1][0]

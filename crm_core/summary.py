@@ -22,8 +22,10 @@ Definitions (all money in BRL, all days are calendar days in the business time z
   purchases (ties go to the alphabetically first), `n_channels` / `n_categories` the number of
   distinct non-null ones among purchases.
 
-One row per customer in `customers` that has not been erased; leads and placeholders appear
-with zero counts and null dates.
+One row per golden record (`golden_customers`: a customer not merged into another record) that
+has not been erased; leads and placeholders appear with zero counts and null dates. Orders come
+from `order_facts`, whose `customer_id` is the golden record's, so a golden record's row counts
+the orders of every record merged into it (identity resolution, `crm_core.identity`).
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ SELECT cu.customer_id::VARCHAR AS customer_id,
        cu.created_at::DATE AS created_on,
        coalesce(cu.is_lead, FALSE) AS is_lead,
        coalesce(cu.is_placeholder, FALSE) AS is_placeholder
-FROM customers cu
+FROM golden_customers cu
 LEFT JOIN c USING (customer_id)
 LEFT JOIN m USING (customer_id)
 WHERE cu.erased_at IS NULL
@@ -131,7 +133,7 @@ ORDER BY cu.customer_id
 def customer_summary(
     con: duckdb.DuckDBPyConnection, as_of: date, *, window_days: int = 180
 ) -> pl.DataFrame:
-    """One row per (non-erased) customer with the facts defined in the module docstring.
+    """One row per (non-erased) golden record with the facts defined in the module docstring.
 
     `as_of` is the last local day counted; `window_days` (days, > 0) sizes the recent and
     previous windows. Runs as one DuckDB query; rows are ordered by `customer_id`. The frame

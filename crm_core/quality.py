@@ -160,28 +160,21 @@ def _validity(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _duplicates(frame: pl.LazyFrame, max_block: int) -> pl.LazyFrame:
-    """`duplicate_key` (the first of `DUPLICATE_KEYS` the customer shares with another golden
-    record, null when none), `shared_with` (how many other golden records share it) and
-    `possible_duplicate`. Blocks are counted by a group-by on each key, then joined back."""
+    """`duplicate_key` (the first of `DUPLICATE_KEYS` the customer shares with a customer of
+    another golden record, null when none), `shared_with` (how many customers outside the
+    customer's golden record share that key) and `possible_duplicate`."""
     first = pl.lit(None, pl.String)
     shared = pl.lit(None, pl.UInt32)
-    for key in DUPLICATE_KEYS:
-        k = f"{key}_key"
-        blocks = (
-            frame.filter(pl.col(k).is_not_null())
-            .group_by(k)
-            .agg(n=pl.len(), goldens=pl.col("golden_id").n_unique())
-            .filter((pl.col("goldens") > 1) & (pl.col("n") <= max_block))
-            .select(k, (pl.col("goldens") - 1).cast(pl.UInt32).alias(f"others_{key}"))
-        )
-        frame = frame.join(blocks, on=k, how="left", maintain_order="left")
     for key in reversed(DUPLICATE_KEYS):
-        hit = pl.col(f"others_{key}").is_not_null()
+        k = pl.col(f"{key}_key")
+        block = pl.len().over(k)
+        others = block - pl.len().over(k, "golden_id")
+        hit = k.is_not_null() & (block <= max_block) & (others > 0)
         first = pl.when(hit).then(pl.lit(key)).otherwise(first)
-        shared = pl.when(hit).then(pl.col(f"others_{key}")).otherwise(shared)
-    return frame.with_columns(
-        duplicate_key=first, shared_with=shared, possible_duplicate=first.is_not_null()
-    ).drop(f"others_{key}" for key in DUPLICATE_KEYS)
+        shared = pl.when(hit).then(others.cast(pl.UInt32)).otherwise(shared)
+    return frame.with_columns(duplicate_key=first, shared_with=shared).with_columns(
+        possible_duplicate=pl.col("duplicate_key").is_not_null()
+    )
 
 
 def customer_checks(

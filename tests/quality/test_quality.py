@@ -147,6 +147,18 @@ def test_possible_duplicates_skip_merged_and_erased(hand_store):
     rows = quality_rows(hand_store, "possible_duplicate")
     assert rows["customer_id"].to_list() == ["q1", "q4"]
     assert rows["duplicate_key"].to_list() == ["phone", "phone"]
+    # a third customer on that phone, merged into q1: q4 shares it with two customers outside
+    # its golden record (q1, q6), q1 and q6 only with q4
+    hand_store.execute(
+        "INSERT INTO customers (customer_id, phone) VALUES ('q6', '+55 (11) 98765-4321')"
+    )
+    hand_store.execute(
+        "INSERT INTO identity_links (customer_id, golden_id, rule, linked_by) "
+        "VALUES ('q6', 'q1', 'phone', 'test')"
+    )
+    rows = quality_rows(hand_store, "possible_duplicate")
+    assert rows["customer_id"].to_list() == ["q1", "q4", "q6"]
+    assert rows["shared_with"].to_list() == [1, 2, 1]
 
 
 def test_a_key_shared_by_a_crowd_is_no_evidence(hand_store):

@@ -91,7 +91,26 @@ def value_cube(
     if "clv" in frame.columns:
         aggs += [pl.col("clv").sum().alias("clv"), pl.col("clv").count().cast(pl.Int64)
                  .alias("scored")]  # fmt: skip
-    return frame.group_by("r_score", "f_score", "segment", "tier").agg(aggs)
+    keys = ["r_score", "f_score", "segment", "tier"]
+    if not all(isinstance(frame[c].dtype, pl.Enum) for c in keys[2:]):
+        return frame.group_by(keys).agg(aggs)
+    # Group on one integer (mixed radix over R, F and the Enums' physical codes), not four
+    # columns: about twice as fast at a million customers; decoded on the few groups.
+    segments, tiers = (frame[c].dtype.categories for c in keys[2:])  # type: ignore[attr-defined]
+    score = [pl.col(c).fill_null(0).cast(pl.Int32) for c in keys[:2]]
+    code = ((score[0] * 6 + score[1]) * len(segments) + pl.col("segment").to_physical()) * len(
+        tiers
+    ) + pl.col("tier").to_physical()
+    cube = frame.group_by(code.alias("code")).agg(aggs)
+    rest, tier = pl.col("code") // len(tiers), pl.col("code") % len(tiers)
+    rest, segment = rest // len(segments), rest % len(segments)
+    decoded = [
+        pl.when(rest >= 6).then(rest // 6).cast(pl.Int8).alias("r_score"),
+        pl.when(rest >= 6).then(rest % 6).cast(pl.Int8).alias("f_score"),
+        pl.lit(segments.cast(frame["segment"].dtype)).gather(segment).alias("segment"),
+        pl.lit(tiers.cast(frame["tier"].dtype)).gather(tier).alias("tier"),
+    ]
+    return cube.select(*decoded, pl.exclude("code"))
 
 
 def _sums(cube: pl.DataFrame) -> list[str]:
@@ -302,18 +321,33 @@ def moved_customers(matrix: pl.DataFrame) -> int:
     return total - stayed
 
 
-def size_comparison(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+def size_comparison(
+    a: pl.DataFrame, b: pl.DataFrame, matrix: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Customers per segment under `a` and under `b`, side by side.
 
     Columns `segment` (String; `a`'s labels in its order, then labels only `b` has),
-    `customers_a`, `customers_b` (0 when the label is absent) and `change` (b − a).
+    `customers_a`, `customers_b` (0 when the label is absent) and `change` (b − a). Given
+    `movement_matrix(a, b)` of two segmentations of the same customers, the sizes are its
+    row and column sums (no pass over the customers).
     """
     order = [*_labels(a["segment"])["segment"].cast(pl.String).to_list()]
     order += [x for x in _labels(b["segment"])["segment"].cast(pl.String) if x not in order]
-    sizes = []
-    for frame, alias in ((a, "customers_a"), (b, "customers_b")):
-        counts = frame.group_by("segment").agg(pl.len().cast(pl.Int64).alias(alias))
-        sizes.append(counts.with_columns(pl.col("segment").cast(pl.String)))
+    if matrix is not None and a.height == b.height:
+        targets = matrix.columns[1:]
+        size_a = matrix.select("segment", pl.sum_horizontal(targets).alias("customers_a"))
+        size_b = pl.DataFrame(
+            {"segment": targets, "customers_b": [int(matrix[c].sum()) for c in targets]},
+            schema_overrides={"customers_b": pl.Int64},
+        )
+        sizes = [size_a.with_columns(pl.col("customers_a").cast(pl.Int64)), size_b]
+    else:
+        sizes = [
+            frame.group_by("segment")
+            .agg(pl.len().cast(pl.Int64).alias(alias))
+            .with_columns(pl.col("segment").cast(pl.String))
+            for frame, alias in ((a, "customers_a"), (b, "customers_b"))
+        ]
     out = pl.DataFrame({"segment": order}).join(sizes[0], on="segment", how="left")
     out = out.join(sizes[1], on="segment", how="left").fill_null(0)
     return out.with_columns((pl.col("customers_b") - pl.col("customers_a")).alias("change"))

@@ -126,7 +126,8 @@ def comparison(key: Key, json_a: str, json_b: str) -> Comparison:
     """`size_comparison`, `movement_matrix` and `moved_customers` of A → B."""
     a, b = segmented(key, json_a), segmented(key, json_b)
     matrix = movement_matrix(a, b)
-    return Comparison(size_comparison(a, b), matrix, moved_customers(matrix), a.height)
+    sizes = size_comparison(a, b, matrix)
+    return Comparison(sizes, matrix, moved_customers(matrix), a.height)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -280,6 +280,7 @@ def test_movement_matrix_by_hand() -> None:
     assert moved_customers(matrix) == 2  # b: X → Y, d: Y → Z
     sizes = size_comparison(a, b)
     assert sizes.rows() == [("X", 2, 1, -1), ("Y", 2, 2, 0), ("Z", 1, 2, 1)]
+    assert size_comparison(a, b, matrix).equals(sizes)  # the matrix's row and column sums
 
 
 def test_movement_matrix_equals_compare_segmentations() -> None:
@@ -298,4 +299,18 @@ def test_size_comparison_lists_labels_of_both_sides() -> None:
     b = pl.DataFrame({"customer_id": ["a", "b"], "segment": ["New", "Kept"]})
     sizes = size_comparison(a, b)
     assert sizes.rows() == [("Kept", 1, 1, 0), ("Old", 1, 0, -1), ("New", 0, 1, 1)]
+    assert size_comparison(a, b, movement_matrix(a, b)).equals(sizes)
     assert moved_customers(movement_matrix(a, b)) == 1
+
+
+def test_value_cube_same_with_or_without_enums() -> None:
+    """The integer-coded grouping (Enum columns) equals a plain grouping (String columns)."""
+    summary, clv = _random_summary(500, seed=8)
+    base = value_base(summary, clv)
+    segmented = segment_values(base, SegmentConfig())
+    coded = value_cube(base, segmented, 120)
+    plain = value_cube(base, segmented.with_columns(pl.col("segment", "tier").cast(pl.String)), 120)
+    keys = ["r_score", "f_score", "segment", "tier"]
+    coded = coded.with_columns(pl.col("segment", "tier").cast(pl.String)).sort(keys)
+    assert coded.equals(plain.select(coded.columns).sort(keys))
+    assert coded["customers"].sum() == 500

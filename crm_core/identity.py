@@ -36,6 +36,7 @@ __all__ = [
     "auto_clusters",
     "candidate_pairs",
     "duplicate_rate",
+    "duplicate_share",
     "evaluate_against_truth",
     "golden_map",
     "golden_profiles",
@@ -43,6 +44,7 @@ __all__ = [
     "match_counts",
     "merge",
     "merge_clusters",
+    "merged_golden",
     "normalize_document",
     "normalize_email",
     "normalize_name",
@@ -55,6 +57,52 @@ __all__ = [
 def _components(edges: pl.DataFrame) -> pl.DataFrame:
     """Connected components of an edge list (`x`, `y`) → `node`, `component`."""
     return components(edges["x"], edges["y"])
+
+
+def _edges(golden: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
+    """Edges `x`–`y`: every merged record to its golden record, every cluster member to its
+    cluster's golden record (records in neither are isolated and left out)."""
+    return pl.concat(
+        [
+            golden.filter(pl.col("customer_id") != pl.col("golden_id")).select(
+                x="customer_id", y="golden_id"
+            ),
+            clusters.select(x="customer_id", y="golden_id"),
+        ]
+    )
+
+
+def duplicate_share(golden: pl.DataFrame, clusters: pl.DataFrame) -> float:
+    """Share (0–1) of the golden records in `golden` that are still duplicates.
+
+    `golden` maps every record to its golden record (`customer_id`, `golden_id`, as
+    `golden_map`); `clusters` (`customer_id`, `golden_id`) are the detected duplicate
+    groups. A golden record is a duplicate when the group it forms with its members and
+    the detected clusters holds another golden record. 0 for an empty `golden`.
+    """
+    heads = golden["golden_id"].n_unique()
+    edges = _edges(golden, clusters)
+    if heads == 0 or edges.height == 0:
+        return 0.0
+    people = _components(edges).join(golden, left_on="node", right_on="customer_id")
+    groups = people.select("golden_id", "component").unique()
+    duplicated = groups.filter(pl.len().over("component") > 1)["golden_id"].n_unique()
+    return duplicated / heads
+
+
+def merged_golden(golden: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
+    """`golden` (`customer_id`, `golden_id`) as it would be once `clusters` are merged:
+    every group of golden records the clusters join becomes one (its representative is
+    the group's smallest customer id; only the grouping is meant to be read)."""
+    edges = _edges(golden, clusters)
+    if edges.height == 0:
+        return golden.select("customer_id", "golden_id")
+    people = _components(edges)
+    rep = people.group_by("component").agg(rep=pl.col("node").min())
+    new = people.join(rep, on="component").select(customer_id="node", new="rep")
+    return golden.join(new, on="customer_id", how="left").select(
+        "customer_id", golden_id=pl.coalesce("new", "golden_id")
+    )
 
 
 def duplicate_rate(con: duckdb.DuckDBPyConnection, clusters: pl.DataFrame | None = None) -> float:
@@ -70,21 +118,7 @@ def duplicate_rate(con: duckdb.DuckDBPyConnection, clusters: pl.DataFrame | None
     """
     if clusters is None:
         clusters = auto_clusters(candidate_pairs(con), ranking=record_ranking(con))
-    current = golden_map(con)
-    if current.height == 0:
-        return 0.0
-    edges = pl.concat(
-        [
-            current.select(x="customer_id", y="golden_id"),
-            clusters.select(x="customer_id", y="golden_id"),
-        ]
-    )
-    people = _components(edges)
-    heads = current.select(pl.col("golden_id").unique()).join(
-        people, left_on="golden_id", right_on="node"
-    )
-    duplicated = heads.filter(pl.len().over("component") > 1).height
-    return duplicated / heads.height
+    return duplicate_share(golden_map(con), clusters)
 
 
 def match_counts(

@@ -34,6 +34,12 @@ misspelt one) is no e-mail key: unrelated companies share `contato@uol.com`.
 a person and a company): they are never a candidate pair, whatever else they
 share. A fuzzy pair whose birth dates are both known and differ is dropped.
 
+**Rejected pairs.** A pair a reviewer marked as two different people
+(`identity_rejections`, see `identity_review.reject_pairs`) is never a candidate again.
+
+**Review.** Pairs scoring at least `auto_threshold` are merged automatically
+(`auto_clusters`); pairs from `review_floor` up to it wait for a reviewer.
+
 Blocks (customers sharing one key value) larger than `max_block` are skipped:
 a phone or CEP shared by hundreds of records is a switchboard or a default
 value, not evidence, and would cost quadratic time. Fuzzy pairs below
@@ -86,6 +92,7 @@ class MatchConfig:
     min_similarity: float = 0.85
     max_block: int = 50
     auto_threshold: float = 0.9
+    review_floor: float = 0.5
     gmail: bool = False
 
 
@@ -152,7 +159,9 @@ def _pairs_sql(config: MatchConfig, fuzzy: bool) -> str:
            OR ka.document_key IS NULL OR kb.document_key IS NULL)
     SELECT a AS customer_id_a, b AS customer_id_b, rule, score, s AS name_similarity
     FROM scored
-    WHERE NOT fuzzy OR (s >= {config.min_similarity} AND NOT coalesce(birth_conflict, FALSE))
+    WHERE (NOT fuzzy OR (s >= {config.min_similarity} AND NOT coalesce(birth_conflict, FALSE)))
+      AND NOT EXISTS (SELECT 1 FROM identity_rejections r
+                      WHERE r.customer_id_a = scored.a AND r.customer_id_b = scored.b)
     QUALIFY row_number() OVER (PARTITION BY a, b ORDER BY score DESC, priority) = 1
     ORDER BY score DESC, customer_id_a, customer_id_b"""
 
@@ -166,7 +175,8 @@ def candidate_pairs(
     """Candidate duplicate pairs: `customer_id_a < customer_id_b`, `rule`, `score` (0–1),
     `name_similarity` (Jaro-Winkler of core names, 0–1); highest score first.
 
-    `fuzzy=False` keeps the exact-key rules (document, e-mail, phone) only.
+    `fuzzy=False` keeps the exact-key rules (document, e-mail, phone) only. Pairs in
+    `identity_rejections` are left out.
     """
     config = config or MatchConfig()
     keys = load_keys(con, config)

@@ -69,7 +69,9 @@ def golden_profiles(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ).pl()
 
 
-def _current_golden(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
+def golden_of(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
+    """The current golden record of each of `ids` (itself when not merged); unknown ids
+    are absent."""
     rows = con.execute(
         f"""SELECT c.customer_id, coalesce(l.golden_id, c.customer_id)
         FROM customers c
@@ -137,7 +139,7 @@ def merge(
     merged into another record (un-merge it or choose its golden record).
     """
     wanted = sorted({*ids, golden_id})
-    goldens = _current_golden(con, wanted)
+    goldens = golden_of(con, wanted)
     unknown = [i for i in wanted if i not in goldens]
     if unknown:
         raise VinculoError("identity.unknown_customer", ids=", ".join(unknown))

@@ -5,7 +5,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from crm_core.identity import duplicate_rate, evaluate_against_truth, match_counts
+from crm_core.identity import (
+    duplicate_rate,
+    duplicate_share,
+    evaluate_against_truth,
+    match_counts,
+    merged_golden,
+)
 from crm_core.identity_merge import merge, merge_clusters
 from tests.identity.builders import add_customers, add_truth, customer
 
@@ -82,3 +88,22 @@ def test_evaluate_clusters_against_truth(ten) -> None:
     result = evaluate_against_truth(ten, CLUSTERS)
     assert (result["true_pos"], result["false_pos"], result["false_neg"]) == (3, 1, 0)
     assert result["precision"] == pytest.approx(3 / 4) and result["recall"] == 1.0
+
+
+def _map(pairs: dict[str, str]) -> pl.DataFrame:
+    return pl.DataFrame({"customer_id": list(pairs), "golden_id": list(pairs.values())})
+
+
+def test_duplicate_share_and_merged_golden_are_pure() -> None:
+    # six records, C2 already merged into C1; detected groups {C1, C3} and {C4, C5}
+    golden = _map({"C1": "C1", "C2": "C1", "C3": "C3", "C4": "C4", "C5": "C5", "C6": "C6"})
+    detected = _map({"C1": "C1", "C3": "C1", "C4": "C4", "C5": "C4"})
+    # golden records C1, C3, C4, C5, C6: four of five have a duplicate
+    assert duplicate_share(golden, detected) == pytest.approx(4 / 5)
+    # merging {C2, C3} joins C3 to C1's record (through C2): C1+C2+C3, C4, C5, C6
+    after = merged_golden(golden, _map({"C2": "C2", "C3": "C2"}))
+    assert after.height == 6 and after["golden_id"].n_unique() == 4
+    assert len(set(after.filter(pl.col("customer_id").is_in(["C1", "C2", "C3"]))["golden_id"])) == 1
+    assert duplicate_share(after, detected) == pytest.approx(2 / 4)  # C4 and C5 remain
+    assert duplicate_share(golden.head(0), detected) == 0.0
+    assert merged_golden(golden, detected.head(0)).equals(golden)

@@ -106,7 +106,8 @@ def _national(digits: pl.Expr) -> pl.Expr:
 
 def search_index(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The search index (module docstring): `customer_id, golden_id, name_key, email_key,
-    phone_key, document_key, members` (customers sharing the golden record), in no order.
+    phone_key, document_key, members` (customers sharing the golden record), sorted by golden
+    id then customer id (`members_of` relies on it).
 
     Erased customers are left out. Build it once per data version and pass it to
     `search_customers` / `directory_page`.
@@ -123,6 +124,7 @@ def search_index(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             document_key=_digits(pl.col("document")).replace("", None),
             members=pl.len().over("golden_id").cast(pl.UInt32),
         )
+        .sort("golden_id", "customer_id")
         .collect()
         .rechunk()
     )
@@ -172,7 +174,11 @@ def _text_hits(index: pl.DataFrame, query: str) -> pl.DataFrame:
     in_name = pl.all_horizontal(
         [pl.col("name_key").str.contains(w, literal=True) for w in words] or [pl.lit(False)]
     ).fill_null(False)
-    in_email = pl.col("email_key").str.contains(lowered, literal=True).fill_null(False)
+    in_email = (  # an e-mail has no spaces: a query with one cannot be in it
+        pl.col("email_key").str.contains(lowered, literal=True).fill_null(False)
+        if not re.search(r"\s", lowered)
+        else pl.lit(False)
+    )
     is_id = pl.col("customer_id").is_in([query.strip(), query.strip().upper(), lowered])
     is_email = pl.col("email_key") == email if email else pl.lit(False)
     # One pass over the index with the longest word only; the other words are then
@@ -246,14 +252,23 @@ def search_customers(
     )
 
 
+def members_of(index: pl.DataFrame, golden_ids: pl.Series) -> list[str]:
+    """Customer ids of the golden records `golden_ids`: binary searches in the index, which
+    is sorted by golden id, so a lookup costs microseconds instead of a scan."""
+    keys = index["golden_id"]
+    starts = keys.search_sorted(golden_ids, "left").to_list()
+    ends = keys.search_sorted(golden_ids, "right").to_list()
+    rows = [i for start, end in zip(starts, ends, strict=True) for i in range(start, end)]
+    return index["customer_id"].gather(rows).to_list()
+
+
 def golden_rows(
     con: duckdb.DuckDBPyConnection, golden_ids: Sequence[str], index: pl.DataFrame
 ) -> pl.DataFrame:
     """`RESULT_COLUMNS` of the golden records `golden_ids`, in that order (unknown ids are
     dropped; `matched_on` and `rank` null): profile by `golden_profiles_of`."""
     wanted = pl.DataFrame({"golden_id": list(golden_ids)}, schema={"golden_id": pl.String})
-    members = index.filter(pl.col("golden_id").is_in(wanted["golden_id"].implode()))
-    profiles = golden_profiles_of(con, members["customer_id"].to_list())
+    profiles = golden_profiles_of(con, members_of(index, wanted["golden_id"]))
     return (
         wanted.join(profiles, on="golden_id", maintain_order="left")
         .with_columns(

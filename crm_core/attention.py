@@ -37,8 +37,8 @@ REASONS: tuple[str, ...] = ("falling_uncontacted", "falling", "uncontacted")
 REASON_DTYPE = pl.Enum(REASONS)
 
 ATTENTION_COLUMNS: tuple[str, ...] = (
-    "customer_id", "owner", "value", "value_percentile", "p_alive_now", "p_alive_before",
-    "p_alive_change", "last_contact", "days_since_contact", "reason",
+    "customer_id", "reason", "owner", "value", "value_percentile", "p_alive_now",
+    "p_alive_before", "p_alive_change", "last_contact", "days_since_contact",
 )  # fmt: skip
 
 

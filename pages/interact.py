@@ -166,7 +166,9 @@ def attention_section() -> None:
     st.caption(t(f"page.interact.attention.help.{'clv' if fitted else 'revenue'}",
                  lookback=view.LOOKBACK_DAYS, shown=num(min(table.height, view.SHOWN_ROWS)),
                  total=num(table.height)))  # fmt: skip
-    shown = view.relabel(table, "reason", lambda r: reason_label(r, lang()))
+    shown = view.relabel(table, "reason", lambda r: reason_label(r, lang())).with_columns(
+        pl.col("owner").fill_null(t("page.interact.unassigned"))
+    )
     st.dataframe(view.with_links(shown.head(view.SHOWN_ROWS)), hide_index=True,
                  key="interact_attention", column_config=view.attention_columns())  # fmt: skip
     download_buttons(shown, "attention_list", key="interact_attention_dl")

@@ -219,7 +219,7 @@ def histogram_chart(dist: pl.DataFrame, x_title: str, y_title: str) -> go.Figure
     ticks = [str(n) if n < cap else f"{n}+" for n in dist["contacts"]]
     fig = go.Figure(go.Bar(x=ticks, y=dist["customers"].to_list()))
     fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, margin={"t": 10}, height=300)
-    return fig
+    return fig.update_xaxes(type="category")  # "10+" is a label, not a number
 
 
 def heatmap_chart(
@@ -257,7 +257,7 @@ def paths_chart(frame: pl.DataFrame, path_labels: list[str], x_title: str) -> go
     rates = [f"{r:.0%}" for r in frame["conversion_rate"]]
     fig = go.Figure(go.Bar(
         y=[_safe(p) for p in path_labels][::-1], x=frame["customers"].to_list()[::-1],
-        orientation="h", text=rates[::-1], textposition="auto",
+        orientation="h", text=rates[::-1], textposition="outside", cliponaxis=False,
     ))  # fmt: skip
     height = 120 + 24 * frame.height
     return fig.update_layout(xaxis_title=x_title, margin={"t": 10}, height=height)

@@ -31,13 +31,12 @@ import polars as pl
 from crm_core.i18n import translate
 from crm_core.period import Freq, Period
 
-INTERACTION_SOURCE = "interactions"
-"""The table or view every interaction query reads. The one place to switch to a view that
-rolls merged customers up to their golden id (e.g. `interaction_facts`)."""
+INTERACTION_SOURCE = "interaction_facts"
+"""The view every interaction query reads: interactions with `customer_id` rolled up to the
+golden record a merged customer belongs to (see `crm_core.schema`, migration 3)."""
 
-CUSTOMER_SOURCE = "customers"
-"""Customers whose interactions count (those not erased); switches with `INTERACTION_SOURCE`
-(e.g. to `golden_customers`)."""
+CUSTOMER_SOURCE = "golden_customers"
+"""Customers whose interactions count: golden records (not merged into another), not erased."""
 
 INTERACTION_COLUMNS: tuple[str, ...] = (
     "customer_id", "occurred_at", "day", "channel", "type", "direction", "outcome", "campaign",

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from crm_core import interact as ix
+from crm_core.identity_merge import merge, unmerge
 from crm_core.period import Period
 from tests.interact.builders import insert_interactions, interactions
 
@@ -177,3 +178,15 @@ def test_code_labels() -> None:
     assert ix.code_label("channel", "visit", "pt_BR") == "Visita à loja"
     assert ix.code_label("outcome", "no_answer", "en") == "No answer"
     assert ix.code_label("channel", "telegram", "en") == "telegram"  # a source's own code
+
+
+def test_merged_customers_count_under_their_golden_record(con: duckdb.DuckDBPyConnection) -> None:
+    insert_interactions(con, [
+        ("A", "2026-06-02 10:00", "email", "campaign", "outbound", "delivered", None),
+        ("A2", "2026-06-20 10:00", "phone", "support", "inbound", "resolved", None),
+    ])  # fmt: skip
+    merge(con, ["A2"], "A", actor="test")
+    assert ix.period_interactions(con, JUNE)["customer_id"].to_list() == ["A", "A"]
+    assert ix.last_contacts(con, date(2026, 6, 30)).rows() == [("A", date(2026, 6, 20))]
+    unmerge(con, "A2", actor="test")
+    assert sorted(ix.period_interactions(con, JUNE)["customer_id"].to_list()) == ["A", "A2"]

@@ -285,16 +285,26 @@ def default_tier_shares(count: int) -> tuple[float, ...]:
 # ---- two segmentations side by side --------------------------------------------------------
 
 
-def movement_matrix(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+def movement_matrix(a: pl.DataFrame, b: pl.DataFrame, ordered: bool = False) -> pl.DataFrame:
     """`crm_core.segments.compare_segmentations(a, b)`, without its join when `a` and `b`
     segment the same customers in the same order (two configurations of one summary).
 
-    One row per segment of `a` (`segment`, sorted), one Int64 column per segment of `b`
-    (sorted): how many customers move from the row's segment to the column's.
+    One row per segment of `a` (`segment`), one Int64 column per segment of `b`: how many
+    customers move from the row's segment to the column's. Rows and columns are sorted by
+    name, or with `ordered` in each side's segment order (the Enum's: rule order).
     """
     aligned = a.height == b.height and a["customer_id"].equals(b["customer_id"])
-    if not aligned:
-        return compare_segmentations(a, b)
+    matrix = _movement(a, b) if aligned else compare_segmentations(a, b)
+    if not ordered:
+        return matrix
+    rows = [x for x in _labels(a["segment"])["segment"].cast(pl.String) if x in matrix["segment"]]
+    columns = [x for x in _labels(b["segment"])["segment"].cast(pl.String) if x in matrix.columns]
+    order = pl.DataFrame({"segment": rows}).with_row_index("position")
+    return matrix.join(order, on="segment").sort("position").select("segment", *columns)
+
+
+def _movement(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+    """The movement matrix of two aligned segmentations (rows side by side), sorted."""
     pairs = (
         pl.DataFrame({"from": a["segment"], "to": b["segment"]})
         .group_by("from", "to")

@@ -61,11 +61,12 @@ def value_sections(draft: SegmentConfig, wb: view.Workbench) -> None:
     st.plotly_chart(charts.share_bars(wb.segments, "segment", label), key="diff_segment_bars")
     st.caption(t("page.differentiate.segments.help", days=draft.churn_window_days))
     shown = view.relabel(wb.segments, segment=label)
-    st.dataframe(shown, hide_index=True, key="diff_segments",
+    st.dataframe(shown, hide_index=True, key="diff_segments", height="content",
                  column_config=charts.columns_for(shown))  # fmt: skip
     st.markdown(f"**{t('page.differentiate.tier_table')}**")
     shown = view.relabel(wb.tiers, tier=label)
-    st.dataframe(shown, hide_index=True, key="diff_tiers", column_config=charts.columns_for(shown))
+    st.dataframe(shown, hide_index=True, key="diff_tiers", height="content",
+                 column_config=charts.columns_for(shown))  # fmt: skip
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('page.differentiate.rf')}**")
@@ -143,16 +144,19 @@ def compare_section(options: dict[str, tuple[str, int]]) -> None:
     st.metric(t("page.differentiate.compare.moved"), format_number(result.moved, lang()),
               help=t("page.differentiate.compare.moved.help", share=share))  # fmt: skip
     sizes = view.relabel(result.sizes, segment=label)
-    st.dataframe(sizes, hide_index=True, key="diff_compare_sizes",
+    st.dataframe(sizes, hide_index=True, key="diff_compare_sizes", height="content",
                  column_config=charts.columns_for(sizes))  # fmt: skip
     st.plotly_chart(charts.movement_heatmap(result.matrix, label), key="diff_movement")
     st.caption(t("page.differentiate.compare.help"))
     matrix = view.relabel(result.matrix, segment=label).rename(
         {c: label(c) for c in result.matrix.columns[1:]}
     )
-    st.dataframe(matrix, hide_index=True, key="diff_movement_table",
-                 column_config={"segment": st.column_config.TextColumn(
-                     t("page.differentiate.compare.from"))})  # fmt: skip
+    columns = {
+        **charts.columns_for(matrix, counts=tuple(matrix.columns[1:])),
+        "segment": st.column_config.TextColumn(t("page.differentiate.compare.from")),
+    }
+    st.dataframe(matrix, hide_index=True, key="diff_movement_table", height="content",
+                 column_config=columns)  # fmt: skip
 
 
 @st.fragment
@@ -199,17 +203,23 @@ def needs_section() -> None:
     st.plotly_chart(charts.preference_heatmap(view.preference_matrix(key), view.channel_label),
                     key="diff_needs_heatmap")  # fmt: skip
     st.caption(t("page.differentiate.needs.help"))
-    shown = view.relabel(profile, needs_group=groups.__getitem__, channel=view.channel_label)
+    # the group's label names its category and channel: the two columns would repeat it
+    shown = view.relabel(profile, needs_group=groups.__getitem__).drop("category", "channel")
     shown = shown.rename({"needs_group": "group"})
-    st.dataframe(shown, hide_index=True, key="diff_needs_table",
+    st.dataframe(shown, hide_index=True, key="diff_needs_table", height="content",
                  column_config=charts.columns_for(shown))  # fmt: skip
     st.markdown(f"**{t('page.differentiate.needs.tiers', name=f.config.name)}**")
     st.plotly_chart(charts.tier_mix_bars(by_tier, groups, label), key="diff_needs_tier_bars")
     crosstab = view.relabel(by_tier, needs_group=groups.__getitem__).rename(
         {"needs_group": "group", **{c: label(c) for c in by_tier.columns[1:-1]}}
     )
-    st.dataframe(crosstab, hide_index=True, key="diff_needs_tiers",
-                 column_config=charts.columns_for(crosstab))  # fmt: skip
+    st.dataframe(
+        crosstab,
+        hide_index=True,
+        key="diff_needs_tiers",
+        height="content",
+        column_config=charts.columns_for(crosstab, counts=tuple(crosstab.columns[1:-1])),
+    )
 
 
 needs_section()

@@ -19,6 +19,7 @@ from crm_core.i18n.format import format_money, format_number, format_percent
 from ui.context import lang, t
 
 Label = Callable[[str], str]
+_COLOURS = {"revenue": "#0068c9", "clv": "#ff2b2b"}
 _MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
 
 
@@ -38,12 +39,14 @@ def pareto_chart(conc: dict[str, Concentration], names: dict[str, str]) -> go.Fi
         fig.add_scatter(
             x=result.curve["customer_share"].to_list(), y=result.curve["value_share"].to_list(),
             mode="lines", name=names[column], legendgroup=column,
+            line={"color": _COLOURS.get(column)},
         )  # fmt: skip
         top = result.top.drop_nulls()
         fig.add_scatter(
             x=top["customer_share"].to_list(), y=top["value_share"].to_list(),
             mode="markers+text", legendgroup=column, showlegend=False, textposition="middle right",
             text=[format_percent(v, lang()) for v in top["value_share"]], name=names[column],
+            marker={"color": _COLOURS.get(column), "size": 9},
         )  # fmt: skip
     fig.update_layout(
         xaxis_title=t("page.differentiate.pareto.x"), yaxis_title=t("page.differentiate.pareto.y"),
@@ -191,6 +194,7 @@ def tier_mix_bars(by_tier: pl.DataFrame, groups: dict[str, str], label: Label) -
         share = (by_tier[tier] / by_tier["total"]).to_list()
         fig.add_bar(name=_safe(label(tier)), y=names, x=share, orientation="h")
     fig.update_layout(barmode="stack", xaxis_tickformat=".0%", yaxis_autorange="reversed",
+                      legend_traceorder="normal",
                       height=max(300, 26 * len(names) + 100), margin=_MARGIN)  # fmt: skip
     return fig
 
@@ -208,8 +212,9 @@ def _help(name: str) -> str | None:
     return None if text == key else text
 
 
-def columns_for(frame: pl.DataFrame) -> dict:
-    """Formats of every column of `frame` this page shows (counts, money, shares, names)."""
+def columns_for(frame: pl.DataFrame, counts: tuple[str, ...] = ()) -> dict:
+    """Formats of every column of `frame` this page shows (counts, money, shares, names);
+    `counts` names further count columns (one per segment or tier of a cross-tab)."""
     number, text = st.column_config.NumberColumn, st.column_config.TextColumn
     formats = {
         "localized": ("customers", "buyers", "customers_a", "customers_b", "change", "total"),
@@ -223,4 +228,5 @@ def columns_for(frame: pl.DataFrame) -> dict:
             out[name] = number(_col(name), format=fmt, help=_help(name))
     for name in ("segment", "tier", "group", "category", "channel", "measure"):
         out[name] = text(_col(name), help=_help(name))
+    out.update({name: number(name, format="localized") for name in counts})
     return {name: out[name] for name in frame.columns if name in out}

@@ -125,7 +125,7 @@ class Comparison:
 def comparison(key: Key, json_a: str, json_b: str) -> Comparison:
     """`size_comparison`, `movement_matrix` and `moved_customers` of A → B."""
     a, b = segmented(key, json_a), segmented(key, json_b)
-    matrix = movement_matrix(a, b)
+    matrix = movement_matrix(a, b, ordered=True)
     sizes = size_comparison(a, b, matrix)
     return Comparison(sizes, matrix, moved_customers(matrix), a.height)
 

@@ -314,3 +314,14 @@ def test_value_cube_same_with_or_without_enums() -> None:
     coded = coded.with_columns(pl.col("segment", "tier").cast(pl.String)).sort(keys)
     assert coded.equals(plain.select(coded.columns).sort(keys))
     assert coded["customers"].sum() == 500
+
+
+def test_movement_matrix_in_segment_order() -> None:
+    a = pl.DataFrame({"customer_id": list("abc"), "segment": ["Z", "A", "Z"]},
+                     schema_overrides={"segment": pl.Enum(["Z", "M", "A"])})  # fmt: skip
+    b = pl.DataFrame({"customer_id": list("abc"), "segment": ["Y", "B", "B"]},
+                     schema_overrides={"segment": pl.Enum(["Y", "B"])})  # fmt: skip
+    ordered = movement_matrix(a, b, ordered=True)
+    assert ordered.columns == ["segment", "Y", "B"]  # b's order; nobody in M: no row
+    assert ordered.rows() == [("Z", 1, 1), ("A", 0, 1)]
+    assert movement_matrix(a, b).rows() == [("A", 1, 0), ("Z", 1, 1)]  # by name: B, Y

@@ -192,6 +192,23 @@ def page(demo_db: Path):
     return at, _expected(demo_db, _as_of(at)), demo_db
 
 
+def _check_matrix(at, a: pl.DataFrame, b: pl.DataFrame, config_b: SegmentConfig) -> None:
+    """The movement table and heatmap equal `compare_segmentations(a, b)`, rows and columns
+    in segment (rule) order."""
+    matrix = compare_segmentations(a, b)
+    moves = {(row[0], c): n for row in matrix.iter_rows() for c, n in zip(
+        matrix.columns[1:], row[1:], strict=True)}  # fmt: skip
+    shown = _table(at, "segment", "Champions")
+    rows = shown["segment"].tolist()
+    assert sorted(rows) == matrix["segment"].to_list()
+    assert sorted(shown.columns[1:]) == matrix.columns[1:]
+    for column in shown.columns[1:]:
+        assert shown[column].tolist() == [moves[(r, column)] for r in rows], column
+    assert list(shown.columns[1:]) == [n for n in config_b.segment_names if n in shown.columns]
+    heatmap = _chart(at, "diff_movement")["data"][0]
+    assert heatmap["z"] == [[moves[(r, c)] for c in shown.columns[1:]] for r in rows]
+
+
 def _thresholds(config: SegmentConfig, **cuts: tuple[float, ...]) -> SegmentConfig:
     return replace(config, rfm=replace(config.rfm, mode="thresholds", **cuts))
 
@@ -205,11 +222,7 @@ def test_moving_a_cut_point_resegments_live(page) -> None:
     assert SegmentConfig.from_json(at.session_state["diff_draft"]) == draft
     _check_segments(at, exp, draft)
     # the draft is compared with the active configuration by default
-    matrix = compare_segmentations(exp.segmented(), exp.segmented(draft))
-    shown = _table(at, "segment", "Champions")
-    assert shown["segment"].tolist() == matrix["segment"].to_list()
-    for column in matrix.columns[1:]:
-        assert shown[column].tolist() == matrix[column].to_list(), column
+    _check_matrix(at, exp.segmented(), exp.segmented(draft), draft)
     moved = (
         exp.segmented()["segment"].cast(pl.String)
         != exp.segmented(draft)["segment"].cast(pl.String)
@@ -302,19 +315,13 @@ def test_compare_two_saved_versions(demo_db: Path) -> None:
     assert not at.exception
     exp = _expected(demo_db, _as_of(at))
     a, b = exp.segmented(first), exp.segmented(second)
-    matrix = compare_segmentations(a, b)
-    shown = _table(at, "segment", "Champions")
-    assert shown["segment"].tolist() == matrix["segment"].to_list()
-    for column in matrix.columns[1:]:
-        assert shown[column].tolist() == matrix[column].to_list(), column
+    _check_matrix(at, a, b, second)
     moved = (a["segment"].cast(pl.String) != b["segment"].cast(pl.String)).sum()
     assert _metrics(at)["Customers who change segment"] == format_number(moved, "en")
     sizes = _table(at, "segment", "customers_a")
     champions = sizes[sizes["segment"] == "Champions"].iloc[0]
     assert champions["customers_a"] == (a["segment"] == "Champions").sum()
     assert champions["customers_b"] == (b["segment"] == "Champions").sum()
-    heatmap = _chart(at, "diff_movement")["data"][0]
-    assert heatmap["z"] == [list(row) for row in matrix.drop("segment").iter_rows()]
 
 
 def test_portuguese(demo_db: Path) -> None:

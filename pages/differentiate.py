@@ -140,7 +140,7 @@ def compare_section(options: dict[str, tuple[str, int]]) -> None:
     except VinculoError as exc:
         st.warning(exc.message(lang()))
         return
-    share = format_percent(result.moved / max(result.customers, 1), lang())
+    share = format_percent(result.moved_share, lang())
     st.metric(t("page.differentiate.compare.moved"), format_number(result.moved, lang()),
               help=t("page.differentiate.compare.moved.help", share=share))  # fmt: skip
     sizes = view.relabel(result.sizes, segment=label)

@@ -113,12 +113,14 @@ def concentrations(key: Key) -> dict[str, Concentration]:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Two configurations side by side: sizes, movement matrix, customers who move."""
+    """Two configurations side by side: sizes, movement matrix, customers who move (and
+    their share of all customers)."""
 
     sizes: pl.DataFrame
     matrix: pl.DataFrame
     moved: int
-    customers: int
+    moved_share: float
+    """`moved` over all customers, 0–1."""
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -126,8 +128,8 @@ def comparison(key: Key, json_a: str, json_b: str) -> Comparison:
     """`size_comparison`, `movement_matrix` and `moved_customers` of A → B."""
     a, b = segmented(key, json_a), segmented(key, json_b)
     matrix = movement_matrix(a, b, ordered=True)
-    sizes = size_comparison(a, b, matrix)
-    return Comparison(sizes, matrix, moved_customers(matrix), a.height)
+    sizes, moved = size_comparison(a, b, matrix), moved_customers(matrix)
+    return Comparison(sizes, matrix, moved, moved / a.height if a.height else 0.0)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -195,6 +197,15 @@ def widget_values(config: SegmentConfig, key: Key) -> dict[str, Any]:
     return values
 
 
+def widget_keys(config: SegmentConfig) -> list[str]:
+    """Keys of every threshold widget for `config` (as `widget_values` fills them)."""
+    cuts = [f"diff_{dim}_{i}" for dim in DIMS for i in range(1, 5)]
+    tiers = [f"diff_tier_{kind}_{i}" for kind in ("pct", "abs")
+             for i in range(1, len(config.tiers.names))]  # fmt: skip
+    return ["diff_rfm_mode", "diff_tier_mode", "diff_tier_value", "diff_churn_window",
+            "diff_window", *cuts, *tiers]  # fmt: skip
+
+
 def load_into_draft(config_json: str, key: Key) -> None:
     """Make `config_json` the draft: every widget takes its value (call before they draw,
     e.g. in a button callback)."""
@@ -214,8 +225,9 @@ def init_draft(active_json: str, key: Key) -> SegmentConfig:
         if untouched:
             load_into_draft(active_json, key)
     draft = SegmentConfig.from_json(state["diff_draft"])
-    for name, value in widget_values(draft, key).items():  # widgets dropped on page change
-        state.setdefault(name, value)
+    if any(name not in state for name in widget_keys(draft)):  # dropped on a page change
+        for name, value in widget_values(draft, key).items():
+            state.setdefault(name, value)
     state.setdefault("diff_save_name", draft.name)
     return SegmentConfig.from_json(state["diff_loaded"])
 

@@ -343,3 +343,17 @@ def test_empty_store(empty_db: Path) -> None:
     assert not at.exception
     assert at.info and "No orders" in at.info[0].value
     assert not at.metric
+
+
+def test_the_draft_survives_a_visit_to_another_page(page) -> None:
+    at, exp, _ = page
+    at.radio(key="diff_rfm_mode").set_value("thresholds").run()
+    at.number_input(key="diff_m_4").set_value(9000.0).run()
+    draft = at.session_state["diff_draft"]
+    at.switch_page("pages/store.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.session_state["diff_draft"] == draft
+    assert at.radio(key="diff_rfm_mode").value == "thresholds"
+    assert at.number_input(key="diff_m_4").value == 9000.0
+    _check_segments(at, exp, _thresholds(exp.config, monetary_cuts=(250.0, 750.0, 2000.0, 9000.0)))

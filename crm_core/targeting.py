@@ -79,28 +79,54 @@ def _blank(column: str) -> str:
     return f"nullif(trim(cu.{column}::VARCHAR), '') IS NULL"
 
 
+_ACTIVE_LINKS = "(SELECT customer_id, golden_id FROM identity_links WHERE unlinked_at IS NULL)"
+
+
+def _survivor(column: str) -> str:
+    """The golden record's own value of `column`, else its newest member's non-blank one."""
+    return (
+        f"first({column} ORDER BY is_golden DESC, created_at DESC) "
+        f"FILTER (WHERE nullif(trim({column}::VARCHAR), '') IS NOT NULL) AS {column}"
+    )
+
+
 def _screen_sql(table: str, channel: str, columns: Sequence[str]) -> str:
     """SQL giving each candidate of `table` its exclusion reason (null = included).
 
-    The current consent is that of `CURRENT_CONSENTS_SQL`, read only for the channel and
-    the candidates (cheaper than ranking the whole history); rows come unordered.
+    Candidates are golden records (`crm_core.identity_merge`): a person's consent history
+    is that of all their merged records together — the latest event for the channel wins,
+    whichever record it was given under, so a withdrawal under any record is honoured —
+    and a contact field is the golden record's own, else the newest member's. Erased
+    records give nothing. The current consent is that of `CURRENT_CONSENTS_SQL`, read only
+    for the channel and the candidates (cheaper than ranking the whole history); rows come
+    unordered.
     """
+    needed = tuple(dict.fromkeys((*_CONTACT_FIELDS[channel], *columns)))
     missing = " OR ".join(_blank(c) for c in _CONTACT_FIELDS[channel])
     picked = "".join(f", cu.{c}" for c in columns)
+    fields = ",\n".join(_survivor(c) for c in needed)
     return f"""
-    WITH ch AS (
-        SELECT customer_id, granted, recorded_at, source FROM consents
-        WHERE channel = $channel AND customer_id IN (SELECT customer_id FROM {table})
+    WITH members AS (
+        SELECT c.*, coalesce(l.golden_id, c.customer_id) AS golden, l.golden_id IS NULL AS is_golden
+        FROM customers c LEFT JOIN {_ACTIVE_LINKS} l ON l.customer_id = c.customer_id
+        WHERE coalesce(l.golden_id, c.customer_id) IN (SELECT customer_id FROM {table})),
+    person AS (
+        SELECT golden AS customer_id, bool_or(is_golden) AS present, {fields}
+        FROM members WHERE erased_at IS NULL GROUP BY golden),
+    ch AS (
+        SELECT m.golden AS customer_id, k.granted, k.recorded_at, k.source
+        FROM consents k JOIN members m ON m.customer_id = k.customer_id
+        WHERE k.channel = $channel AND m.erased_at IS NULL
         QUALIFY row_number() OVER (
-            PARTITION BY customer_id ORDER BY recorded_at DESC, granted ASC) = 1)
+            PARTITION BY m.golden ORDER BY k.recorded_at DESC, k.granted ASC) = 1)
     SELECT t.customer_id,
-        CASE WHEN cu.customer_id IS NULL OR cu.erased_at IS NOT NULL THEN 'erased'
+        CASE WHEN cu.customer_id IS NULL OR NOT cu.present THEN 'erased'
              WHEN ch.granted IS NULL THEN 'no_consent'
              WHEN NOT ch.granted THEN 'withdrawn'
              WHEN {missing} THEN 'missing_contact' END AS reason,
         ch.recorded_at AS consent_recorded_at, ch.source AS consent_source{picked}
     FROM {table} t
-    LEFT JOIN customers cu ON cu.customer_id = t.customer_id
+    LEFT JOIN person cu ON cu.customer_id = t.customer_id
     LEFT JOIN ch ON ch.customer_id = t.customer_id
     """
 

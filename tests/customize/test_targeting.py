@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_core.errors import VinculoError
+from crm_core.identity_merge import merge, unmerge
 from crm_core.targeting import current_consents, export_target_list, target_list
 
 T0 = datetime(2025, 1, 1, 12, tzinfo=UTC)
@@ -197,3 +198,24 @@ def test_included_plus_excluded_is_candidates(con, people):
     candidates = sum(1 for r, _ in rules.values() if r == "promo")
     assert frame.height + exclusions["customers"].sum() == candidates
     assert set(frame["customer_id"]) == expected
+
+
+def test_merged_records_share_one_consent_history_and_contact(con):
+    """A person merged from two records: the latest event under either record decides,
+    and a contact field missing on the golden record comes from the member."""
+    add_customer(con, "gold", email=None)
+    add_customer(con, "member", email="pessoa@x.com")
+    add_customer(con, "gold2")
+    add_customer(con, "member2")
+    consent(con, "gold", "email", True, 1)
+    consent(con, "gold2", "email", True, 1)
+    consent(con, "member2", "email", False, 5)  # withdrawn later under the other record
+    merge(con, ["member"], "gold", actor="test")
+    merge(con, ["member2"], "gold2", actor="test")
+    rules = {"gold": ("r", "email"), "gold2": ("r", "email")}
+    frame, exclusions = target_list(con, assigned(rules), "r", columns=("name", "email"))
+    assert frame.select("customer_id", "email").rows() == [("gold", "pessoa@x.com")]
+    assert dict(exclusions.rows())["withdrawn"] == 1
+    unmerge(con, "member", actor="test")
+    frame, exclusions = target_list(con, assigned(rules), "r", columns=("name", "email"))
+    assert frame.height == 0 and dict(exclusions.rows())["missing_contact"] == 1

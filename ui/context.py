@@ -78,6 +78,14 @@ def actor() -> str:
     return str(st.session_state.get("_user", "app"))
 
 
+def role() -> str:
+    """The acting user's role (admin, manager, analyst, marketing), for masking and checks.
+
+    Set by the login (issue 7) in the session; "admin" until login exists.
+    """
+    return str(st.session_state.get("_role", "admin"))
+
+
 def customer_url(customer_id: str) -> str:
     """Relative link to one customer's 360 view, carrying the language and global filters.
 

@@ -67,9 +67,14 @@ def resolution_overview(
 
 
 def _live_golden_map(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """`golden_map` of the customers not erased."""
-    live = con.sql("SELECT customer_id FROM customers WHERE erased_at IS NULL").pl()
-    return golden_map(con).join(live, on="customer_id", how="semi", maintain_order="left")
+    """`golden_map` of the customers not erased (unordered)."""
+    con.complete()
+    return con.sql(
+        """SELECT c.customer_id, coalesce(l.golden_id, c.customer_id) AS golden_id
+        FROM customers c LEFT JOIN identity_links l
+          ON l.customer_id = c.customer_id AND l.unlinked_at IS NULL
+        WHERE c.erased_at IS NULL"""
+    ).pl()
 
 
 def pending_clusters(clusters: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:

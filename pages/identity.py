@@ -59,9 +59,10 @@ cols = st.columns(4)
 cols[0].metric(t("page.identity.metric.duplicate_rate"), pct(ov["duplicate_rate"]),
                help=t("page.identity.metric.duplicate_rate.help", floor=flo))  # fmt: skip
 change = ov["duplicate_rate_after"] - ov["duplicate_rate"]
+points = t("page.identity.metric.points", value=format_number(change * 100, lang(), 1))
 cols[1].metric(
     t("page.identity.metric.duplicate_rate_after"), pct(ov["duplicate_rate_after"]),
-    delta=pct(change) if change else None, delta_color="inverse",
+    delta=points if change else None, delta_color="inverse",
     help=t("page.identity.metric.duplicate_rate_after.help", threshold=thr),
 )  # fmt: skip
 scores = view.truth(key, threshold)

@@ -98,6 +98,9 @@ def test_metrics_equal_crm_core(english) -> None:
     after = metrics["After the automatic merges"]
     assert after == format_percent(ov["duplicate_rate_after"], "en")
     assert ov["duplicate_rate_after"] < ov["duplicate_rate"]
+    delta = next(m.delta for m in at.metric if m.label == "After the automatic merges")
+    change = (ov["duplicate_rate_after"] - ov["duplicate_rate"]) * 100
+    assert delta == f"{format_number(change, 'en', 1)} pp"  # percentage points
     with store.connect(path) as con:
         scores = evaluate_against_truth(con, auto_clusters(pairs, THRESHOLD))
     assert metrics["Precision (seeded truth)"] == format_percent(scores["precision"], "en")

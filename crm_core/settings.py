@@ -15,6 +15,7 @@ a number (no spend → no cost per acquired customer; no target → no gap).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -23,6 +24,7 @@ import polars as pl
 
 from crm_core.config_store import list_versions, load_body, save_version
 from crm_core.errors import VinculoError
+from crm_core.summary import query_frame
 
 KIND = "settings"
 DEFAULT_NAME = "default"
@@ -37,6 +39,36 @@ TARGET_KPIS: tuple[str, ...] = (
     "repeat_purchase_rate", "average_clv", "csat", "nps",
 )  # fmt: skip
 """KPIs (ids of `crm_core.kpi_defs`) a per-period target can be set for."""
+
+TARGET_UNITS: dict[str, str] = {
+    "new_customers": "count", "active_customers": "count", "net_revenue": "money",
+    "retention_rate": "rate", "churn_rate": "rate", "repeat_purchase_rate": "rate",
+    "average_clv": "money", "csat": "rate", "nps": "score",
+}  # fmt: skip
+"""Unit of each target: `count` (customers), `money` (BRL), `rate` (share 0–1), `score`
+(NPS points, −100–100)."""
+
+TARGET_KPI_IDS: dict[str, str] = {
+    k: {"net_revenue": "revenue", "average_clv": "avg_clv"}.get(k, k) for k in TARGET_KPIS
+}
+"""The id in `crm_core.kpi_defs.KPIS` (and its `kpi.<id>.name` label) behind each target."""
+
+MONTHLY_TARGETS: frozenset[str] = frozenset({"new_customers", "net_revenue"})
+"""Targets of counts and money that add up over days: set per calendar month (pages pro-rate
+them to other period lengths); every other target applies as set to any period."""
+
+_TARGET_RANGES: dict[str, tuple[float, float]] = {
+    "count": (0.0, math.inf), "money": (0.0, math.inf), "rate": (0.0, 1.0),
+    "score": (-100.0, 100.0),
+}  # fmt: skip
+
+
+def is_month(text: str) -> bool:
+    """True for a calendar month written "YYYY-MM" (month 01–12)."""
+    return (
+        len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit()
+        and 1 <= int(text[5:]) <= 12
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -80,8 +112,12 @@ class BusinessSettings:
         if unknown:
             raise VinculoError("settings.unknown_kpi", names=", ".join(unknown))
         for entry in self.acquisition_spend:
-            if len(entry.month) != 7 or entry.month[4] != "-" or not entry.month[:4].isdigit():
+            if not is_month(entry.month):
                 raise VinculoError("settings.bad_month", value=entry.month)
+        for kpi, value in self.targets.items():
+            low, high = _TARGET_RANGES[TARGET_UNITS[kpi]]
+            if not low <= value <= high:
+                raise VinculoError("settings.bad_target", kpi=kpi, value=value)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
@@ -128,3 +164,90 @@ def load_settings(
 def list_settings(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every saved version: `name, version, created_at, created_by`, newest first per name."""
     return list_versions(con, KIND)
+
+
+def has_service_costs(settings: BusinessSettings) -> bool:
+    """True when some cost to serve was provided: a channel cost or the order cost above 0.
+
+    Without one, the cost to serve is unknown (not zero): pages show value-only analysis.
+    """
+    return settings.order_cost > 0 or any(v > 0 for v in settings.channel_costs.values())
+
+
+def channel_cost_frame(settings: BusinessSettings) -> pl.DataFrame:
+    """`channel, cost` (BRL per contact; null = not provided): every `INTERACTION_CHANNELS`
+    channel in order, then any other channel the settings price."""
+    extra = sorted(set(settings.channel_costs) - set(INTERACTION_CHANNELS))
+    channels = [*INTERACTION_CHANNELS, *extra]
+    costs = [settings.channel_costs.get(c) for c in channels]
+    schema = {"channel": pl.String, "cost": pl.Float64}
+    return pl.DataFrame({"channel": channels, "cost": costs}, schema=schema)
+
+
+def target_frame(settings: BusinessSettings) -> pl.DataFrame:
+    """`kpi, unit, target` for every `TARGET_KPIS` KPI in order (target null = none set;
+    units as `TARGET_UNITS`: rates 0–1)."""
+    return pl.DataFrame(
+        {"kpi": list(TARGET_KPIS), "unit": [TARGET_UNITS[k] for k in TARGET_KPIS],
+         "target": [settings.targets.get(k) for k in TARGET_KPIS]},
+        schema={"kpi": pl.String, "unit": pl.String, "target": pl.Float64},
+    )  # fmt: skip
+
+
+def _priced(frame: pl.DataFrame, key: str, value: str) -> dict[str, float]:
+    """`key → value` of the rows whose value is given (nulls and NaN mean "not provided")."""
+    given = frame.filter(pl.col(value).is_not_null() & pl.col(value).is_not_nan())
+    return dict(zip(given[key].to_list(), given[value].cast(pl.Float64).to_list(), strict=True))
+
+
+def spend_entries(frame: pl.DataFrame) -> tuple[SpendEntry, ...]:
+    """`source, month, amount` rows as entries: blank rows are skipped, a row missing one of
+    the three is refused (`settings.incomplete_spend`, row numbers from 1), and so is a
+    second row for the same source and month (`settings.duplicate_spend`)."""
+    rows = frame.select(
+        pl.col("source").cast(pl.String).str.strip_chars(),
+        pl.col("month").cast(pl.String).str.strip_chars(),
+        pl.col("amount").cast(pl.Float64).fill_nan(None),
+    ).with_columns(pl.col("source", "month").replace("", None))
+    missing = rows.select(pl.all().is_null().cast(pl.Int8)).sum_horizontal()
+    partial = [i + 1 for i, n in enumerate(missing.to_list()) if 0 < n < 3]
+    if partial:
+        raise VinculoError("settings.incomplete_spend", rows=", ".join(map(str, partial)))
+    rows = rows.filter(missing == 0)
+    twice = rows.filter(pl.struct("source", "month").is_duplicated())
+    if twice.height:
+        raise VinculoError("settings.duplicate_spend", source=twice["source"][0],
+                           month=twice["month"][0])  # fmt: skip
+    return tuple(SpendEntry(**row) for row in rows.iter_rows(named=True))
+
+
+def settings_from_frames(
+    base: BusinessSettings,
+    channel_costs: pl.DataFrame,
+    spend: pl.DataFrame,
+    targets: pl.DataFrame,
+    **values: Any,
+) -> BusinessSettings:
+    """`base` with the tables of the Settings page applied (validated; `VinculoError` if not).
+
+    `channel_costs`: `channel, cost` (`channel_cost_frame`); `spend`: `source, month, amount`
+    (`spend_entries`); `targets`: `kpi, target` (`target_frame`); `values`: scalar fields
+    (`order_cost`, `gross_margin`). Null costs and targets are "not provided" and dropped.
+    """
+    return base.with_changes(
+        channel_costs=_priced(channel_costs, "channel", "cost"),
+        acquisition_spend=spend_entries(spend),
+        targets=_priced(targets, "kpi", "target"),
+        **values,
+    )
+
+
+def acquisition_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The distinct `acquisition_channel` values of the store's customers (golden records,
+    not erased), sorted: the sources acquisition spend can be entered for."""
+    frame = query_frame(
+        con,
+        "SELECT DISTINCT acquisition_channel AS source FROM golden_customers "
+        "WHERE acquisition_channel IS NOT NULL AND erased_at IS NULL ORDER BY 1",
+    )
+    return frame["source"].to_list()

@@ -48,12 +48,12 @@ WITH cohort AS (
 ), ev AS (
     SELECT c.grp, c.customer_id, c.window_end - x.occurred_at::DATE AS off,
            x.type = 'complaint' AS complaint, x.outcome = 'unresolved' AS unresolved
-    FROM interactions x JOIN cohort c ON x.customer_id = c.customer_id
+    FROM interaction_facts x JOIN cohort c ON x.customer_id = c.customer_id
     WHERE x.occurred_at::DATE <= c.window_end
       AND x.occurred_at::DATE > c.window_end - $max_days::INTEGER
 ), fb AS (
     SELECT c.grp, c.customer_id, c.window_end - x.answered_at::DATE AS off, x.csat, x.nps
-    FROM feedback x JOIN cohort c ON x.customer_id = c.customer_id
+    FROM feedback_facts x JOIN cohort c ON x.customer_id = c.customer_id
     WHERE x.answered_at::DATE <= c.window_end
       AND x.answered_at::DATE > c.window_end - $max_days::INTEGER
 ), nearest AS (
@@ -226,12 +226,12 @@ t AS (
     SELECT x.customer_id, 'interaction' AS kind, x.occurred_at AS ts, x.channel, x.type,
            x.outcome, x.subject, NULL::SMALLINT AS csat, NULL::SMALLINT AS nps,
            NULL::VARCHAR AS comment
-    FROM interactions x JOIN ids USING (customer_id)
+    FROM interaction_facts x JOIN ids USING (customer_id)
     WHERE x.occurred_at::DATE <= $as_of
     UNION ALL
     SELECT x.customer_id, 'feedback', x.answered_at, x.channel, x.survey, NULL, NULL,
            x.csat, x.nps, x.comment
-    FROM feedback x JOIN ids USING (customer_id)
+    FROM feedback_facts x JOIN ids USING (customer_id)
     WHERE x.answered_at::DATE <= $as_of
 )
 SELECT customer_id, kind, ts::DATE AS day, channel, type, outcome, subject, csat, nps, comment

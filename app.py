@@ -28,6 +28,17 @@ pages = {
         st.Page("pages/overview.py", title=t("page.overview.title"), icon=":material/monitoring:",
                 default=True),
     ],
+    t("nav.idic"): [
+        st.Page("pages/customers.py", title=t("page.customers.title"),
+                icon=":material/person_search:"),
+        st.Page("pages/identity.py", title=t("page.identity.title"), icon=":material/join:"),
+        st.Page("pages/quality.py", title=t("page.quality.title"), icon=":material/rule:"),
+        st.Page("pages/differentiate.py", title=t("page.differentiate.title"),
+                icon=":material/tune:"),
+        st.Page("pages/interact.py", title=t("page.interact.title"), icon=":material/forum:"),
+        st.Page("pages/customize.py", title=t("page.customize.title"),
+                icon=":material/campaign:"),
+    ],
     t("nav.lifecycle"): [
         st.Page("pages/lifecycle.py", title=t("page.lifecycle.title"),
                 icon=":material/filter_alt:"),

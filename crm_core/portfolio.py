@@ -42,7 +42,7 @@ QUADRANTS: tuple[str, ...] = ("grow", "keep", "serve_cheaper", "re_evaluate")
 QUADRANT = pl.Enum(QUADRANTS)
 DEFAULT_MONTHS = 12
 CONTACT_COLUMNS: tuple[str, ...] = tuple(f"contacts_{c}" for c in INTERACTION_CHANNELS)
-MONEY_COLUMNS: tuple[str, ...] = ("revenue", "cost_to_serve", "gross_profit", "profit")
+MONEY_COLUMNS: tuple[str, ...] = ("revenue", "gross_profit", "cost_to_serve", "profit")
 _NULL = pl.lit(None, pl.Float64)
 
 
@@ -148,7 +148,7 @@ def _money(frame: pl.DataFrame) -> list[str]:
 
 def portfolio_totals(frame: pl.DataFrame) -> dict[str, float]:
     """The served customers' totals: `customers` and the sum of each money column present
-    (`revenue`, `cost_to_serve`, `gross_profit`, `profit`; BRL), in that order."""
+    (`revenue`, `gross_profit`, `cost_to_serve`, `profit`; BRL), in that order."""
     sums = frame.select(pl.col(_money(frame)).sum().cast(pl.Float64)).row(0, named=True)
     return {"customers": float(frame.height), **sums}
 
@@ -212,38 +212,54 @@ def quadrant_summary(frame: pl.DataFrame) -> pl.DataFrame:
              *money[1:])  # fmt: skip
 
 
-def _bin(column: str, low: float, high: float, bins: int) -> pl.Expr:
-    width = (high - low) / bins
-    index = ((pl.col(column) - low) / width).floor().clip(0, bins - 1).cast(pl.Int32)
-    return index
+def axis_position(value: pl.Expr, scale: str = "log") -> pl.Expr:
+    """Where a BRL amount sits on a matrix axis: log10(1 + max(v, 0)) on the `log` scale (0
+    stays 0, each power of ten one step; net refunds sit at 0), the amount itself on `linear`."""
+    return value.clip(0).add(1).log10() if scale == "log" else value
 
 
-def _range(series: pl.Series, clip: float) -> tuple[float, float]:
-    """Lowest value and the `clip` quantile (so a few outliers do not squash the chart)."""
-    low = float(series.min() or 0.0)
-    high = float(series.quantile(clip, "higher") or 0.0)
+def _amount(position: pl.Expr, scale: str) -> pl.Expr:
+    """The BRL amount at an axis position (inverse of `axis_position` for v ≥ 0)."""
+    return pl.lit(10.0).pow(position) - 1 if scale == "log" else position
+
+
+def _range(frame: pl.DataFrame, column: str, clip: float) -> tuple[float, float]:
+    """Lowest position and the `clip` quantile (a few outliers do not squash the chart)."""
+    pos = frame[column]
+    low, high = float(pos.min() or 0.0), float(pos.quantile(clip, "higher") or 0.0)
     if high <= low:
-        high = float(series.max() or 0.0)
+        high = float(pos.max() or 0.0)
     return low, high if high > low else low + 1.0
 
 
-def matrix_bins(frame: pl.DataFrame, bins: int = 30, clip: float = 0.99) -> pl.DataFrame:
+def matrix_bins(
+    frame: pl.DataFrame, bins: int = 30, scale: str = "log", clip: float = 1.0
+) -> pl.DataFrame:
     """The matrix as counts on a `bins` × `bins` grid (a million points would not draw).
 
-    Each axis (revenue, cost to serve) runs from its minimum to its `clip` quantile in equal
-    steps; values beyond sit in the last bin. Rows: `x_bin, y_bin` (0-based), `x_low, x_high,
-    y_low, y_high` (the cell's BRL edges), `customers`, `revenue` (BRL); empty cells absent.
+    Each axis (revenue, cost to serve) is cut in equal steps of its `axis_position` (`scale`
+    "log": equal ratios, since money spreads over orders of magnitude; "linear": equal BRL)
+    from its lowest to its `clip` quantile; values beyond sit in the last bin. Rows: `x_bin,
+    y_bin` (0-based), `x_low, x_high, y_low, y_high` (the cell's edges in BRL),
+    `customers`, `revenue` (BRL); empty cells absent.
     """
-    (x0, x1), (y0, y1) = _range(frame["revenue"], clip), _range(frame["cost_to_serve"], clip)
-    cells = frame.group_by(
-        _bin("revenue", x0, x1, bins).alias("x_bin"), _bin("cost_to_serve", y0, y1, bins)
-        .alias("y_bin"),
-    ).agg(pl.len().cast(pl.Int64).alias("customers"), pl.col("revenue").sum())  # fmt: skip
+    pos = frame.select(
+        axis_position(pl.col("revenue"), scale).alias("x"),
+        axis_position(pl.col("cost_to_serve"), scale).alias("y"),
+        "revenue",
+    )
+    (x0, x1), (y0, y1) = _range(pos, "x", clip), _range(pos, "y", clip)
     dx, dy = (x1 - x0) / bins, (y1 - y0) / bins
+    cells = pos.group_by(
+        ((pl.col("x") - x0) / dx).floor().clip(0, bins - 1).cast(pl.Int32).alias("x_bin"),
+        ((pl.col("y") - y0) / dy).floor().clip(0, bins - 1).cast(pl.Int32).alias("y_bin"),
+    ).agg(pl.len().cast(pl.Int64).alias("customers"), pl.col("revenue").sum())
     return cells.sort("x_bin", "y_bin").select(
         "x_bin", "y_bin",
-        x_low=x0 + pl.col("x_bin") * dx, x_high=x0 + (pl.col("x_bin") + 1) * dx,
-        y_low=y0 + pl.col("y_bin") * dy, y_high=y0 + (pl.col("y_bin") + 1) * dy,
+        x_low=_amount(x0 + pl.col("x_bin") * dx, scale),
+        x_high=_amount(x0 + (pl.col("x_bin") + 1) * dx, scale),
+        y_low=_amount(y0 + pl.col("y_bin") * dy, scale),
+        y_high=_amount(y0 + (pl.col("y_bin") + 1) * dy, scale),
         customers="customers", revenue="revenue",
     )  # fmt: skip
 

@@ -232,7 +232,7 @@ def test_user_set_splits_and_empty_quadrants(frame: pl.DataFrame) -> None:
 
 def test_matrix_bins_count_every_customer_once(frame: pl.DataFrame) -> None:
     placed = assign_quadrants(frame, median_splits(frame))
-    bins = matrix_bins(placed, bins=2, clip=1.0)
+    bins = matrix_bins(placed, bins=2, scale="linear")
     # revenue 0…1400 in steps of 700; cost 4…75 in steps of 35.5
     cells = {(r["x_bin"], r["y_bin"]): r["customers"] for r in bins.iter_rows(named=True)}
     assert cells == {(0, 0): 4, (0, 1): 1, (1, 0): 2}  # C D F H | B | A (1400 → last bin) G
@@ -248,3 +248,16 @@ def test_concentration_reuses_differentiate(frame: pl.DataFrame) -> None:
     # top 20 % of 7 customers = 1.4: A (1400) and 0.4 of G (800), of 2580
     assert result.top["value_share"][-1] == pytest.approx((1400 + 0.4 * 800) / 2580)
     assert result.gini == pytest.approx(concentration(frame["revenue"]).gini)
+
+
+def test_matrix_bins_on_the_log_scale(frame: pl.DataFrame) -> None:
+    bins = matrix_bins(frame, bins=2)  # positions log10(1 + amount)
+    # revenue: 0 … log10(1401) = 3.146, cut at 1.573 (R$ 36.43 = √1401 − 1): F H D | C B G A
+    # cost: log10(5) = 0.699 … log10(76) = 1.881, cut at 1.290 (R$ 18.49 = √380 − 1):
+    # F D G C | A H B
+    cells = {(r["x_bin"], r["y_bin"]): r["customers"] for r in bins.iter_rows(named=True)}
+    assert cells == {(0, 0): 2, (0, 1): 1, (1, 0): 2, (1, 1): 2}
+    edges = bins.row(0, named=True)
+    assert (edges["x_low"], edges["x_high"]) == pytest.approx((0.0, 1401**0.5 - 1))
+    assert (edges["y_low"], edges["y_high"]) == pytest.approx((4.0, 380**0.5 - 1))
+    assert bins.filter(pl.col("x_bin") == 1)["revenue"].sum() == pytest.approx(2550.0)

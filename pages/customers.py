@@ -9,6 +9,7 @@ from crm_core.i18n.format import format_date
 from ui import customers_view as view
 from ui import filters
 from ui.context import data_version, db, lang, page_header, t
+from ui.masking import IDENTIFICATION, masked, masked_customer
 
 page_header(__file__, "customers")
 f = filters.require()
@@ -39,7 +40,8 @@ def show_directory() -> None:
             st.info(t("page.customers.no_customers"))
             return
     st.dataframe(
-        view.results_table(rows, with_match=bool(query.strip())), hide_index=True,
+        masked(view.results_table(rows, with_match=bool(query.strip())), IDENTIFICATION),
+        hide_index=True,
         key="customers_results", column_config=view.results_columns(), selection_mode="single-row",
         on_select=view.open_on_select(rows["golden_id"].to_list(), "customers_results"),
     )  # fmt: skip
@@ -56,6 +58,7 @@ one = view.customer(db(), data_version(), wanted, f.as_of)
 if isinstance(one, VinculoError):
     st.error(one.message(lang()))
     st.stop()
+one = masked_customer(one)
 profile = one.profile.row(0, named=True)
 merged = len(one.member_ids) > 1
 row = view.analytics_row(key, one.golden_id)

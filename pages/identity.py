@@ -10,6 +10,7 @@ from crm_core.identity import MatchConfig
 from ui import filters
 from ui import identity_view as view
 from ui.context import actor, data_version, db, lang, page_header, refresh_data_version, t
+from ui.masking import IDENTIFICATION, masked
 
 page_header(__file__, "identity")
 filters.require()
@@ -117,7 +118,8 @@ def review_section() -> None:
     st.caption(t("page.identity.review.caption", n=num(pending.height),
                  shown=num(shown.height), floor=flo, threshold=thr))  # fmt: skip
     picked = st.dataframe(
-        view.queue_table(shown), hide_index=True, key="identity_queue", on_select="rerun",
+        masked(view.queue_table(shown), IDENTIFICATION), hide_index=True, key="identity_queue",
+        on_select="rerun",
         selection_mode="multi-row", column_config=view.queue_columns(),
     ).selection.rows  # fmt: skip
     rows = shown[sorted(picked)]
@@ -153,7 +155,8 @@ def history_section() -> None:
         return
     st.caption(t("page.identity.history.caption", n=num(merged.height)))
     picked = st.dataframe(
-        view.history_table(merged), hide_index=True, key="identity_history", on_select="rerun",
+        masked(view.history_table(merged), IDENTIFICATION), hide_index=True,
+        key="identity_history", on_select="rerun",
         selection_mode="single-row", column_config=view.history_columns(),
     ).selection.rows  # fmt: skip
     if not picked:

@@ -11,6 +11,7 @@ from ui import filters
 from ui import quality_view as view
 from ui.context import data_version, db, lang, page_header, t
 from ui.downloads import download_buttons
+from ui.masking import masked
 
 page_header(__file__, "quality")
 f = filters.require()
@@ -95,7 +96,7 @@ def rows_section() -> None:
         st.caption(t("page.quality.rows.shown", n=n, shown=format_number(view.SHOWN_ROWS, lang())))
     else:
         st.caption(t("page.quality.rows.all_shown", n=n))
-    st.dataframe(view.shown_rows(behind), hide_index=True, key="quality_rows",
+    st.dataframe(masked(view.shown_rows(behind)), hide_index=True, key="quality_rows",
                  column_config=view.row_columns(), placeholder="—")  # fmt: skip
     download_buttons(behind, f"quality_{measure}", key="quality_rows_dl")
 

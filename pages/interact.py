@@ -13,6 +13,7 @@ from ui import filters
 from ui import interact_view as view
 from ui.context import data_version, db, lang, page_header, t
 from ui.downloads import download_buttons
+from ui.masking import masked
 
 page_header(__file__, "interact")
 f = filters.require()
@@ -169,7 +170,7 @@ def attention_section() -> None:
     shown = view.relabel(table, "reason", lambda r: reason_label(r, lang())).with_columns(
         pl.col("owner").fill_null(t("page.interact.unassigned"))
     )
-    st.dataframe(view.with_links(shown.head(view.SHOWN_ROWS)), hide_index=True,
+    st.dataframe(masked(view.with_links(shown.head(view.SHOWN_ROWS))), hide_index=True,
                  key="interact_attention", column_config=view.attention_columns())  # fmt: skip
     download_buttons(shown, "attention_list", key="interact_attention_dl")
 

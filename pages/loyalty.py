@@ -14,6 +14,7 @@ from ui import filters
 from ui import loyalty_view as view
 from ui.context import data_version, db, lang, page_header, t
 from ui.downloads import download_buttons
+from ui.masking import masked
 
 page_header(__file__, "loyalty")
 f = filters.require()
@@ -87,7 +88,8 @@ table, touch = view.drill_down(key, top=500)
 st.caption(t("page.loyalty.drill.help", n=format_number(table.height, lang())))
 shown = view.relabel_all(table, reason=lambda r: t(f"page.loyalty.reason.{r}"),
                          segment=label, tier=label)  # fmt: skip
-st.dataframe(shown, hide_index=True, key="loyalty_churned", column_config=view.churned_columns())
+st.dataframe(masked(shown), hide_index=True, key="loyalty_churned",
+             column_config=view.churned_columns())  # fmt: skip
 download_buttons(shown, "churned_customers", key="loyalty_churned_dl")
 
 

@@ -17,6 +17,7 @@ from ui import analysis, filters
 from ui import clv_view as view
 from ui.context import data_version, db, lang, page_header, t
 from ui.downloads import download_buttons
+from ui.masking import masked
 
 TABLE_ROWS = 5000
 
@@ -67,5 +68,5 @@ shown = scored.head(TABLE_ROWS)
 if shown.height < scored.height:
     st.caption(t("page.clv.table.top", shown=format_number(shown.height, lang()),
                  total=format_number(scored.height, lang())))  # fmt: skip
-st.dataframe(shown, hide_index=True, column_config=view.table_config(), key="clv_table")
+st.dataframe(masked(shown), hide_index=True, column_config=view.table_config(), key="clv_table")
 download_buttons(shown, "vinculo_clv", key="clv_download")

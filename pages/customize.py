@@ -10,6 +10,7 @@ from crm_core.i18n.format import format_date, format_number
 from ui import customize_view as view
 from ui import filters
 from ui.context import actor, customer_url, data_version, db, lang, page_header, t
+from ui.masking import masked, may
 
 page_header(__file__, "customize")
 f = filters.require()
@@ -135,16 +136,17 @@ def target_section(rules_json: str, ruleset: str, version: int | None) -> None:
     head = head.with_columns(head["customer_id"].map_elements(customer_url, return_dtype=str))
     st.caption(t("page.customize.target.preview", shown=format_number(head.height, lang()),
                  total=format_number(frame.height, lang())))  # fmt: skip
-    st.dataframe(head, hide_index=True, key="cust_target_preview",
+    st.dataframe(masked(head), hide_index=True, key="cust_target_preview",
                  column_config=view.target_columns())  # fmt: skip
-    who, path = actor(), db()
+    who, path, out = actor(), db(), masked(frame)  # a manager may not export people at all
     left, right = st.columns(2)
     for col, fmt, mime in ((left, "csv", "text/csv"), (right, "xlsx", view.XLSX_MIME)):
         col.download_button(
             t(f"page.customize.export.{fmt}"), key=f"cust_export_{fmt}", on_click="ignore",
-            data=lambda fmt=fmt: view.export_file(path, frame, rule, fmt, who, ruleset, version),
+            data=lambda fmt=fmt: view.export_file(path, out, rule, fmt, who, ruleset, version),
             file_name=f"targets_{view.file_stem(rule)}.{fmt}", mime=mime,
-            icon=":material/download:", disabled=frame.height == 0,
+            icon=":material/download:", disabled=frame.height == 0 or not may("targeting.exported"),
+            help=None if may("targeting.exported") else t("privacy.export_refused"),
         )  # fmt: skip
     st.caption(t("page.customize.export.help"))
 

@@ -14,7 +14,7 @@ from crm_core.errors import VinculoError
 from crm_core.i18n.format import format_number
 from crm_core.settings import has_service_costs
 from ui import settings_view as view
-from ui.context import actor, db, lang, page_header, t
+from ui.context import actor, data_version, db, lang, page_header, t
 
 page_header(__file__, "settings")
 saved, versions = view.latest(db())
@@ -54,7 +54,7 @@ margin = right.number_input(t("page.settings.margin"), min_value=0.0, max_value=
 # ---- acquisition spend ------------------------------------------------------------------------
 st.subheader(t("page.settings.spend"))
 used_by("spend")
-spend_base, options = view.spend_table(base, view.sources(db()))
+spend_base, options = view.spend_table(base, view.sources(db(), data_version()))
 if not options:
     st.caption(t("page.settings.spend.no_sources"))
 spend = st.data_editor(spend_base, key="settings_spend", hide_index=True, num_rows="dynamic",

@@ -53,8 +53,10 @@ def latest(db: str) -> tuple[BusinessSettings, pl.DataFrame]:
         return load_settings(con), list_settings(con)
 
 
-def sources(db: str) -> list[str]:
+@st.cache_data(show_spinner=False, max_entries=4)
+def sources(db: str, version: int) -> list[str]:
     """Acquisition sources of the store's customers (`acquisition_sources`)."""
+    del version  # part of the key: an upload can bring new sources
     with store.connect(db) as con:
         return acquisition_sources(con)
 

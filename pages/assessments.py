@@ -10,6 +10,7 @@ from crm_core.i18n.format import format_date, format_number
 from ui import assessments_view as view
 from ui.context import actor, db, lang, page_header, t
 from ui.downloads import download_buttons
+from ui.masking import may
 
 page_header(__file__, "assessments")
 # No `filters.require()`: a questionnaire needs no orders, so it works on an empty store too,
@@ -100,8 +101,10 @@ with st.form(f"assess_form_{kind}"):
                 key=view.note_key(kind, q), max_chars=MAX_NOTE, label_visibility="collapsed",
                 placeholder=t("page.assessments.note.placeholder"),
             )  # fmt: skip
+    allowed = may("assessment.saved")  # crm_core refuses the write anyway (audited check)
     st.form_submit_button(t("page.assessments.save"), key="assess_submit", type="primary",
-                          on_click=submit, args=(kind,))  # fmt: skip
+                          on_click=submit, args=(kind,), disabled=not allowed,
+                          help=None if allowed else t("page.assessments.save.refused"))  # fmt: skip
 
 # ---- history ----------------------------------------------------------------------------------
 if hist.height:

@@ -178,6 +178,15 @@ def test_saving_nothing_is_refused_with_a_message(demo_db: Path) -> None:
         )
 
 
+def test_a_manager_reads_but_cannot_save(demo_db: Path) -> None:
+    with store.connect(demo_db) as con:
+        save_assessment(con, Assessment("support_conditions", {"it_data.privacy": 5}), "ana")
+    at = open_page(PAGE, lang="en", role="manager")
+    assert _metrics(at)["Overall score"] == "100.0"
+    button = at.button(key="assess_submit")
+    assert button.disabled and "may read the assessments but not save" in button.help
+
+
 def test_portuguese(demo_db: Path) -> None:
     at = open_page(PAGE, lang="pt_BR")
     assert at.title[0].value == "Avaliações"

@@ -30,7 +30,15 @@ from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers
 from crm_core.summary import customer_summary
 from crm_core.targeting import contact_columns, current_consents, target_list
-from tests.e2e.server import free_port, screenshot, start_server, stop, wait_for_app, wait_healthy
+from tests.e2e.server import (
+    free_port,
+    login,
+    screenshot,
+    start_server,
+    stop,
+    wait_for_app,
+    wait_healthy,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +83,7 @@ def test_tweak_threshold_save_and_export_target_list(tmp_path: Path, page: Page)
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, server)
         page.goto(f"{url}/differentiate?lang=en")
-        wait_for_app(page)
+        login(page, "analyst")  # thresholds and target lists: an analyst's job
         page.get_by_role("heading", name="Differentiate").first.wait_for()
         _move_churn_window(page)
         page.get_by_role("textbox", name="Configuration name").fill("e2e tweak")
@@ -101,8 +109,11 @@ def test_tweak_threshold_save_and_export_target_list(tmp_path: Path, page: Page)
             box.press("ArrowDown")
         option.click()
         wait_for_app(page)
+        page.locator('[data-testid="stMetric"]').filter(has_text="On the list").first.wait_for()
         button = page.get_by_role("button", name="Download target list (CSV)")
-        with page.expect_download() as download:
+        button.wait_for()
+        wait_for_app(page)
+        with page.expect_download(timeout=120_000) as download:
             button.click()
         text = Path(download.value.path()).read_text(encoding="utf-8-sig")
         screenshot(page, "customize-exported")
@@ -122,4 +133,4 @@ def test_tweak_threshold_save_and_export_target_list(tmp_path: Path, page: Page)
     channel = rows[0]["channel"]
     granted = consents.filter((consents["channel"] == channel) & consents["granted"])
     assert listed <= set(granted["customer_id"].to_list())
-    assert exported == [("app", rule, len(rows))]
+    assert exported == [("analyst", rule, len(rows))]

@@ -82,13 +82,13 @@ def column_kind(column: str) -> str | None:
     return base if base in ALL_PERSONAL else None
 
 
-def visible_columns(role: str, purpose: str | None = None) -> frozenset[str]:
+def visible_columns(role: str | None, purpose: str | None = None) -> frozenset[str]:
     """Personal columns `role` sees unmasked, on a page serving `purpose` (None: any page)."""
-    extra = UNMASKED_FOR_PURPOSE.get(purpose or "", {}).get(role, frozenset())
-    return UNMASKED.get(role, frozenset()) | extra
+    extra = UNMASKED_FOR_PURPOSE.get(purpose or "", {}).get(role or "", frozenset())
+    return UNMASKED.get(role or "", frozenset()) | extra
 
 
-def allowed(action: str, role: str) -> bool:
+def allowed(action: str, role: str | None) -> bool:
     """Whether `role` may do `action` (`PRIVACY_ACTIONS`; `crm_core.access.ACTION_ROLES` first
     when that module defines the action). Unknown actions are refused."""
     try:
@@ -153,10 +153,10 @@ def _mask_expr(column: str, kind: str, dtype: pl.DataType) -> pl.Expr:
     return pl.when(pl.col(column).is_null() | blank).then(None).otherwise(masked).alias(column)
 
 
-def mask_frame(frame: pl.DataFrame, role: str, purpose: str | None = None) -> pl.DataFrame:
+def mask_frame(frame: pl.DataFrame, role: str | None, purpose: str | None = None) -> pl.DataFrame:
     """`frame` with every personal column `role` may not see (on a page serving `purpose`)
     masked (formats in the module docstring); other columns untouched, order kept. A masked
-    birth date becomes text (its year)."""
+    birth date becomes text (its year). No role (None: nobody signed in) sees nothing."""
     shown = visible_columns(role, purpose)
     exprs = [
         _mask_expr(name, kind, dtype)

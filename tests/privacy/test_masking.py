@@ -132,3 +132,20 @@ def test_masking_many_rows_keeps_every_row() -> None:
     out = mask_frame(frame, "manager")
     assert out.height == n and out.n_unique() == 1
     assert out.row(n - 1) == ("M*** d*** S***", "m***@d***.com.br", "***21", "***.***.***-**")
+
+
+@pytest.mark.parametrize(
+    ("role", "purpose", "text"),
+    [("manager", None, "M*** S***"), ("admin", None, "Maria Silva"),
+     ("analyst", None, "M*** S***"), ("analyst", IDENTIFICATION, "Maria Silva"),
+     (None, None, "M*** S***")],
+)  # fmt: skip
+def test_masked_text_for_hover_labels(
+    monkeypatch: pytest.MonkeyPatch, role: str | None, purpose: str | None, text: str
+) -> None:
+    import ui.masking
+
+    monkeypatch.setattr(ui.masking, "role", lambda: role)
+    assert ui.masking.masked_text("Maria Silva", "name", purpose) == text
+    assert ui.masking.masked_text("SP", "state") == "SP"
+    assert ui.masking.masked_text(None, "email") == ""

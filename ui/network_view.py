@@ -217,15 +217,26 @@ def shown(table: pl.DataFrame, by: tuple[str, ...] = ("source",)) -> pl.DataFram
     return out.select(*by, *_SHOWN, *_SPEND_COLUMNS)
 
 
-def _col(kind: str, name: str) -> st.column_config.Column:
-    label, help_ = t(f"page.network.col.{name}"), t(f"page.network.col.{name}.help")
+def typed_column(kind: str, label: str, help_: str) -> st.column_config.Column:
+    """A column format by kind: count, money (BRL), share (0–1 shown as %), points (a number
+    already in percentage points), date, flag (checkbox) or text."""
     if kind == "count":
         return st.column_config.NumberColumn(label, help=help_, format="localized")
     if kind == "money":
         return st.column_config.NumberColumn(label, help=help_, format="R$ %.2f")
     if kind == "share":
         return st.column_config.NumberColumn(label, help=help_, format="percent")
+    if kind == "points":
+        return st.column_config.NumberColumn(label, help=help_, format="%+.1f%%")
+    if kind == "date":
+        return st.column_config.DateColumn(label, help=help_, format="YYYY-MM-DD")
+    if kind == "flag":
+        return st.column_config.CheckboxColumn(label, help=help_)
     return st.column_config.TextColumn(label, help=help_)
+
+
+def _col(kind: str, name: str) -> st.column_config.Column:
+    return typed_column(kind, t(f"page.network.col.{name}"), t(f"page.network.col.{name}.help"))
 
 
 def source_columns() -> dict:

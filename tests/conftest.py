@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import duckdb
 import pytest
 
 from crm_core import store
+
+# The app's background cache warm-up (ui/warmup.py) would compete with the tests for the
+# two CPU cores; tests that cover it call it directly.
+os.environ.setdefault("VINCULO_WARMUP", "0")
 
 
 @pytest.fixture

@@ -70,15 +70,23 @@ class Facts:
     has_clv: bool
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def everyone(db: str, version: int, as_of: date, window_days: int) -> tuple[pl.DataFrame, bool]:
+    """`acquisition_facts` of every customer, and whether the CLV model could be fitted."""
+    summary = analysis.summary(db, version, as_of, window_days)
+    clv = analysis.model_scores(db, version, as_of)
+    return acquisition_facts(summary, history(db, version, as_of), clv, as_of), clv is not None
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def facts(key: Key, _subset: pl.DataFrame | None) -> Facts:
     """Acquisition facts; `_subset` (ids passing the filters, None = all) is implied by `key`."""
     db, version, as_of, config_json = key[:4]
-    summary = analysis.summary(db, version, as_of, SegmentConfig.from_json(config_json).window_days)
-    clv = analysis.model_scores(db, version, as_of)
-    everyone = acquisition_facts(summary, history(db, version, as_of), clv, as_of)
-    filtered = everyone if _subset is None else everyone.join(_subset, on="customer_id", how="semi")
-    return Facts(everyone, filtered, clv is not None)
+    window = SegmentConfig.from_json(config_json).window_days
+    all_facts, has_clv = everyone(db, version, as_of, window)
+    if _subset is None:
+        return Facts(all_facts, all_facts, has_clv)
+    return Facts(all_facts, all_facts.join(_subset, on="customer_id", how="semi"), has_clv)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

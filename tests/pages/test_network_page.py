@@ -230,3 +230,18 @@ def test_empty_store(empty_db: Path) -> None:
     assert not at.exception
     assert at.info and "No orders" in at.info[0].value
     assert not at.metric
+
+
+def test_store_with_one_customer_and_no_source(empty_db: Path) -> None:
+    with store.connect(empty_db) as con:
+        con.execute("INSERT INTO customers (customer_id, created_at) VALUES ('A', '2025-01-02')")
+        con.execute(
+            "INSERT INTO orders (order_id, customer_id, ordered_at, gross_amount, status) "
+            "VALUES ('o1', 'A', '2025-01-05 10:00-03', 50, 'completed')"
+        )
+    at = open_page(PAGE, lang="en")
+    assert not at.exception
+    shown = _table(at, "network_table")
+    assert shown["source"].tolist() == ["Unknown"]
+    assert shown["first_order_value"].tolist() == [50.0]
+    assert any("CLV model could not be fitted" in c.value for c in at.caption)

@@ -214,3 +214,17 @@ def test_empty_store(empty_db: Path) -> None:
     assert not at.exception
     assert at.info and "No orders" in at.info[0].value
     assert not at.metric
+
+
+def test_store_without_campaigns(empty_db: Path) -> None:
+    with store.connect(empty_db) as con:
+        con.execute("INSERT INTO customers (customer_id, created_at) VALUES ('A', '2025-01-02')")
+        con.execute(
+            "INSERT INTO orders (order_id, customer_id, ordered_at, gross_amount, status) "
+            "VALUES ('o1', 'A', '2025-01-05 10:00-03', 50, 'completed')"
+        )
+    at = open_page(PAGE, lang="en")
+    assert not at.exception
+    assert any("No campaign sends" in i.value for i in at.info)
+    assert not at.metric
+    assert _table(at, "segment", "rule", "offer")["customers"].tolist() == [1]

@@ -7,7 +7,6 @@ merge holds the store's lock.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_core import store
+from crm_core.ingest import limits
 from crm_core.ingest import merge as merger
 from crm_core.ingest.fields import KINDS, missing_required
 from crm_core.ingest.prepare import Prepared, open_source, prepare
@@ -25,24 +25,20 @@ from crm_core.ingest.report import (
     IngestReport,
 )
 from crm_core.ingest.shape import STAGED_TABLES
+from crm_core.ingest.xlsx import XLSX_SUFFIXES
+
+max_upload_bytes = limits.max_upload_bytes  # kept importable from here
 
 Progress = Callable[[float, str], None]
 
 
-def max_upload_bytes() -> int:
-    """Upload size limit: `$CRM_MAX_UPLOAD_MB` megabytes (default 2048)."""
-    return int(float(os.environ.get("CRM_MAX_UPLOAD_MB", "2048")) * 1024 * 1024)
-
-
 def _check_input(path: Path, name: str, kind: str, max_bytes: int | None) -> None:
+    """Refuse before reading: unknown kind, file over the size limit, workbook bombs."""
     if kind not in KINDS:
         raise IngestRefused("ingest.unknown_kind", kind=kind, known=", ".join(KINDS))
-    limit = max_upload_bytes() if max_bytes is None else max_bytes
-    size = path.stat().st_size
-    if size > limit:
-        raise IngestRefused(
-            "ingest.too_big", file=name, size_mb=size / 2**20, limit_mb=limit / 2**20
-        )
+    limits.check_file_size(path, name, max_bytes)
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        limits.check_workbook(path, name, max_bytes)
 
 
 def _detected(prep: Prepared) -> dict[str, Any]:

@@ -11,6 +11,13 @@ from crm_core.errors import VinculoError
 from crm_core.i18n import translate
 
 REPORT_REJECTS_MAX = 1000  # the report lists at most this many; `rejected_rows` keeps all
+REASON_VALUE_MAX = 100  # characters of the offending value quoted in a reason (raw keeps all)
+
+
+def _quoted(value: str | None) -> str:
+    """The offending value as a reason quotes it: a 1 MB cell is shortened, not echoed."""
+    text = value or ""
+    return text if len(text) <= REASON_VALUE_MAX else text[:REASON_VALUE_MAX] + "…"
 
 
 class IngestRefused(VinculoError):
@@ -34,7 +41,7 @@ class Reject:
             f"ingest.reason.{self.code}",
             lang,
             column=self.column or "",
-            value=self.value or "",
+            value=_quoted(self.value),
             detail=self.detail or "",
         )
 

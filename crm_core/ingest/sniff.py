@@ -4,6 +4,13 @@ header line, report footers). One decision per file, each reported.
 Encodings: UTF-8 (with or without BOM), UTF-16 with BOM, otherwise
 Windows-1252 (a superset of Latin-1's printable range). DuckDB reads only
 UTF-8 here, so other encodings are transcoded, streaming, to a UTF-8 temp file.
+A file that is neither (UTF-8 lines and Windows-1252 lines, e.g. two exports
+pasted together) is refused, naming a line of each, rather than decoded with
+half its accents wrong.
+
+Lines: `\n`, `\r\n` and a lone `\r` (old Mac exports) each end a line, as in
+Python's universal newlines and text editors; every reader here counts alike,
+so reported line numbers are the ones an editor shows.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +35,11 @@ _FOOTER = re.compile(
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# A UTF-8-encoded Latin letter (é = C3 A9) between single-byte characters: in a
+# Windows-1252 file these bytes would read "Ã" + a symbol, which real text never holds.
+_UTF8_LATIN = re.compile(rb"(?<![\x80-\xff])\xc3[\x80-\xbf](?![\x80-\xbf])")
 
 
 @dataclass
@@ -58,20 +71,27 @@ class Layout:
         return (self.footer_line - 1) if self.footer_line else self.total_lines
 
 
+def _breaks(data: bytes) -> int:
+    """Line breaks in `data`: `\\n`, `\\r\\n` and lone `\\r` count one each."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
 def scan_bytes(path: Path, name: str) -> ByteScan:
     """Hash, count lines and detect the encoding in one pass (C-speed chunks)."""
     sha, size, newlines = hashlib.sha256(), 0, 0
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    is_utf8, has_nul, head, tail = True, False, b"", b""
+    is_utf8, nuls, utf8_latin, head, tail = True, 0, False, b"", b""
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             if not head:
                 head = chunk[:4]
             sha.update(chunk)
             size += len(chunk)
-            newlines += chunk.count(b"\n")
-            has_nul = has_nul or b"\x00" in chunk
+            newlines += _breaks(chunk) - (tail.endswith(b"\r") and chunk.startswith(b"\n"))
+            nuls += chunk.count(b"\x00")
             tail = (tail + chunk)[-4096:]
+            if not chunk.isascii():
+                utf8_latin = utf8_latin or _UTF8_LATIN.search(chunk) is not None
             if is_utf8 and not (chunk.isascii() and utf8.getstate()[0] == b""):
                 try:
                     utf8.decode(chunk)
@@ -79,19 +99,68 @@ def scan_bytes(path: Path, name: str) -> ByteScan:
                     is_utf8 = False
     if size == 0 or not tail.strip(b"\r\n\t \xef\xbb\xbf"):
         raise IngestRefused("ingest.empty_file", file=name)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    elif has_nul:
+    if nuls and (nuls <= 16 or nuls * 1000 < size) and not head.startswith(_UTF16_BOMS):
+        # text with a stray NUL or two (a damaged export), not a binary file: say where
+        raise IngestRefused("ingest.nul_character", file=name, line=_first_line_with(path, b"\0"))
+    encoding = _encoding(path, name, head, nuls > 0, is_utf8, utf8_latin)
+    rest = tail[len(tail.rstrip(b"\r\n")) :]
+    trailing = _breaks(rest) - (1 if rest else 0)
+    return ByteScan(sha.hexdigest(), size, newlines, max(trailing, 0), bool(rest), encoding)
+
+
+def _encoding(
+    path: Path, name: str, head: bytes, has_nul: bool, is_utf8: bool, utf8_latin: bool
+) -> str:
+    """The file's one encoding; refuses binary files and files mixing UTF-8 with another."""
+    if head.startswith(_UTF16_BOMS):
+        return "utf-16"
+    if has_nul:
         raise IngestRefused("ingest.binary_file", file=name)
-    elif head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    else:
-        encoding = "utf-8" if is_utf8 else "windows-1252"
-    stripped = tail.rstrip(b"\r\n")
-    trailing = tail[len(stripped) :].count(b"\n") - (1 if tail.endswith(b"\n") else 0)
-    return ByteScan(
-        sha.hexdigest(), size, newlines, max(trailing, 0), tail.endswith(b"\n"), encoding
-    )
+    if is_utf8:
+        return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    if head.startswith(codecs.BOM_UTF8) or utf8_latin:
+        utf8_line, other_line = mixed_lines(path)
+        if utf8_line and other_line:
+            raise IngestRefused(
+                "ingest.mixed_encoding", file=name, utf8_line=utf8_line, other_line=other_line
+            )
+    return "windows-1252"
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of every line, counted as everywhere here (lone CR included).
+
+    A slow path (a Python loop over lines): only for locating a problem already found.
+    """
+    number = 0
+    with path.open("rb") as handle:
+        for physical in handle:
+            for line in _LINE_BREAK.split(physical.rstrip(b"\r\n").decode("latin-1")):
+                number += 1
+                yield number, line.encode("latin-1")
+
+
+def _first_line_with(path: Path, needle: bytes) -> int:
+    return next((number for number, line in _lines(path) if needle in line), 0)
+
+
+def mixed_lines(path: Path) -> tuple[int, int]:
+    """First line holding UTF-8 text (non-ASCII) and first line that is not UTF-8 (0: none).
+
+    Only called for files already known not to be UTF-8 throughout.
+    """
+    utf8_line = other_line = 0
+    for number, raw in _lines(path):
+        if raw.isascii():
+            continue
+        try:
+            raw.decode("utf-8")
+            utf8_line = utf8_line or number
+        except UnicodeDecodeError:
+            other_line = other_line or number
+        if utf8_line and other_line:
+            break
+    return utf8_line, other_line
 
 
 def to_utf8(path: Path, scan: ByteScan, folder: Path) -> Path:
@@ -119,8 +188,9 @@ def read_sample(path: Path) -> str:
         raw = handle.read(SAMPLE_BYTES)
         more = bool(handle.read(1))
     text = raw.decode("utf-8", errors="replace")
-    if more and "\n" in text:
-        text = text[: text.rfind("\n") + 1]
+    end = max(text.rfind("\n"), text.rfind("\r"))
+    if more and end >= 0:
+        text = text[: end + 1]
     return text
 
 
@@ -132,7 +202,8 @@ def read_tail(path: Path, size: int = 16384) -> str:
         handle.seek(max(0, end - size))
         raw = handle.read()
     text = raw.decode("utf-8", errors="replace")
-    return text if end <= size else text[text.find("\n") + 1 :]
+    first = _LINE_BREAK.search(text)
+    return text if end <= size or first is None else text[first.end() :]
 
 
 def choose_delimiter(sample: str, name: str) -> tuple[str, int]:
@@ -141,7 +212,8 @@ def choose_delimiter(sample: str, name: str) -> tuple[str, int]:
         raise IngestRefused("ingest.binary_file", file=name)
     best: tuple[float, float, int, str] = (0.0, 0.0, 0, ",")
     for delim in DELIMITERS:
-        counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delim) if r]
+        rows = csv.reader(io.StringIO(sample, newline=""), delimiter=delim)
+        counts = [len(r) for r in rows if r]
         multi = [c for c in counts if c > 1]
         if not multi:
             continue
@@ -159,7 +231,7 @@ def choose_delimiter(sample: str, name: str) -> tuple[str, int]:
 def find_layout(sample: str, tail: str, scan: ByteScan, name: str) -> Layout:
     """Delimiter, header line (first line with the usual field count) and footers."""
     delim, width = choose_delimiter(sample, name)
-    reader = csv.reader(io.StringIO(sample), delimiter=delim)
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim)
     header_line, headers, previous = 0, [], 0
     for row in reader:
         start, previous = previous + 1, reader.line_num
@@ -182,7 +254,7 @@ def _footer(tail: str, delim: str, width: int, total: int) -> tuple[int | None, 
     The footer is the longest run of final lines that are blank, shorter than a
     data row, or match a known footer text; it counts only if one line matches.
     """
-    lines = tail.rstrip("\r\n").split("\n")
+    lines = _LINE_BREAK.split(tail.rstrip("\r\n"))
     start, seen = len(lines), False
     for index in range(len(lines) - 1, 0, -1):
         text = lines[index].strip()

@@ -22,7 +22,8 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
-## Install, create the store, fill it with demo data when empty, serve the app.
+## Install, create the store (and on an installation's first run the `admin` account, whose
+## random password is printed once), fill it with demo data when empty, serve the app.
 run: deps
 	$(BIN)/python -m crm_core init
 	$(BIN)/python -m crm_core demo --if-empty --customers $${DEMO_CUSTOMERS:-20000}

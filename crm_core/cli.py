@@ -9,14 +9,16 @@ Exit codes: 0 done, 2 refused (bad input, nothing changed), 3 store busy.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from crm_core import store
+from crm_core import store, users
 from crm_core.errors import StoreBusyError, VinculoError
+from crm_core.i18n import translate
 
 Handler = Callable[[argparse.Namespace], int]
 EXIT_OK, EXIT_REFUSED, EXIT_BUSY = 0, 2, 3
@@ -32,6 +34,13 @@ def _print(args: argparse.Namespace, payload: Any, text: str | None = None) -> N
 def cmd_init(args: argparse.Namespace) -> int:
     with store.connect(args.db) as con:
         version = store.schema_version(con)
+    password = users.ensure_admin()
+    if password:  # first run: the only time this password is ever shown
+        with store.connect(args.db) as con, store.transaction(con):
+            store.audit(con, args.actor, "users.added", target="admin", detail={"role": "admin"})
+        path = str(users.auth_path())
+        print(translate("users.first_admin", args.lang, password=password, path=path),
+              file=sys.stderr, flush=True)  # fmt: skip
     _print(
         args,
         {"db": str(store.db_path(args.db)), "schema_version": version},
@@ -154,6 +163,68 @@ def cmd_identity(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_password(confirm: bool) -> str:
+    """The new password: typed twice without echo on a terminal, else one line of stdin."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Password (again): ") != first:
+        raise VinculoError("users.password_mismatch")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """Manage app accounts (`users add|remove|passwd|unlock|list`); changes are audited."""
+    if args.users_command == "list":
+        rows = [
+            {"user": u.username, "name": u.name, "email": u.email, "role": u.role,
+             "locked": u.is_locked(), "locked_until": u.locked_until,
+             "failed_attempts": u.failed_attempts}
+            for u in users.list_users()
+        ]  # fmt: skip
+        text = "\n".join(
+            f"{r['user']:<20} {r['role']:<10} {'LOCKED' if r['locked'] else ''}" for r in rows
+        )
+        _print(args, rows, text)
+        return EXIT_OK
+    name = args.name
+    if args.users_command == "add":
+        password = _read_password(confirm=True)
+        action, change = "users.added", lambda: users.add_user(
+            name, password, args.role, name=args.full_name, email=args.email)  # fmt: skip
+    elif args.users_command == "passwd":
+        password = _read_password(confirm=True)
+        action, change = "users.password_changed", lambda: users.set_password(name, password)
+    elif args.users_command == "remove":
+        action, change = "users.removed", lambda: users.remove_user(name)
+    else:
+        action, change = "users.unlocked", lambda: users.unlock(name)
+    with store.connect(args.db) as con, store.transaction(con):
+        store.audit(con, args.actor, action, target=name, detail={"role": args.role})
+        change()
+    message = translate(action, args.lang, user=name, role=args.role)
+    _print(args, {"user": name, "done": action}, message)
+    return EXIT_OK
+
+
+def _add_users(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("users", help="manage app accounts (password read from stdin)")
+    verbs = parser.add_subparsers(dest="users_command", required=True)
+    add = verbs.add_parser("add", parents=[common], help="create an account")
+    add.add_argument("--role", required=True, choices=users.ROLES)
+    add.add_argument("--email")
+    add.add_argument("--full-name", help="name shown in the app (default: the user name)")
+    for verb, text in (("remove", "delete an account and revoke its sessions"),
+                       ("passwd", "change a password (revokes the account's sessions)"),
+                       ("unlock", "lift a lockout after failed logins")):  # fmt: skip
+        verbs.add_parser(verb, parents=[common], help=text).set_defaults(role=None)
+    verbs.add_parser("list", parents=[common], help="list accounts and lockouts")
+    for verb_parser in verbs.choices.values():
+        if verb_parser.prog.split()[-1] != "list":
+            verb_parser.add_argument("name", help="user name")
+    parser.set_defaults(handler=cmd_users)
+
+
 def _add_analytics(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     clv = sub.add_parser("clv", parents=[common], help="fit BG/NBD + Gamma-Gamma, score customers")
     clv.add_argument("--calibration-end", type=_date, help="end of the calibration period")
@@ -214,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     undo.set_defaults(handler=cmd_undo)
 
     _add_analytics(sub, common)
+    _add_users(sub, common)
     return parser
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from crm_core import access
 from crm_core.errors import SchemaError, StoreBusyError, VinculoError
 from crm_core.schema import DATA_TABLES, LATEST_VERSION, MIGRATIONS
 
@@ -164,7 +165,12 @@ def audit(
     rows: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one event to the audit log (who, what, on what, how many rows)."""
+    """Append one event to the audit log (who, what, on what, how many rows).
+
+    First checks that `actor` may perform `action` (`access.check`): every write
+    is audited inside its own transaction, so a refusal here rolls the write back.
+    """
+    access.check(actor, action)
     con.execute(
         "INSERT INTO audit_log (actor, action, target, rows, detail) VALUES (?, ?, ?, ?, ?)",
         [actor, action, target, rows, json.dumps(detail or {}, default=str)],

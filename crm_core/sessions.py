@@ -20,7 +20,9 @@ is one step), the app does not take the store's single write lock on every
 page view (which would queue behind uploads), and replacing or rebuilding the
 store cannot bring a revoked session back.
 
-Logins, failures, lockouts and logouts go to the store's audit log
+`authenticate` checks a password (bcrypt, outside the lock) and records its
+effect on the account (failure count, lockout; see `crm_core.users`). Logins,
+failures, lockouts and logouts go to the store's audit log
 (`auth.login`, `auth.login_failed`, `auth.locked`, `auth.logout`); never a
 password, never a token.
 """
@@ -33,7 +35,9 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
+
+import bcrypt
 
 from crm_core import store, users
 from crm_core.errors import VinculoError
@@ -159,6 +163,71 @@ def revoke(
         return str(record["user"])
 
 
+Outcome = Literal["ok", "unknown_user", "wrong_password", "locked"]
+
+_dummy_hash: bytes | None = None
+
+
+def _password_matches(password: str, hashed: str | None) -> bool:
+    """bcrypt check; an unknown user is checked against a dummy hash (same time taken)."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = bcrypt.hashpw(b"not a password", bcrypt.gensalt(users.BCRYPT_ROUNDS))
+    candidate = password.encode("utf-8")
+    if len(candidate) > 72:  # never stored (hash_password refuses it): cannot match
+        return False
+    try:
+        ok = bcrypt.checkpw(candidate, hashed.encode() if hashed else _dummy_hash)
+    except ValueError:  # a damaged hash in the file
+        return False
+    return ok and hashed is not None
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What one login attempt came to; `locked_now` when this failure locked the account."""
+
+    outcome: Outcome
+    user: User | None
+    locked_now: bool = False
+
+
+def authenticate(
+    username: str, password: str, path: str | os.PathLike[str] | None = None
+) -> LoginResult:
+    """Check a login and record its effect on the account (failure count, lockout).
+
+    The password is checked outside the lock (bcrypt is slow); the failure count
+    and lock are updated inside it, on a fresh read.
+    """
+    found = users.get_user(username, path)
+    if found is not None and found.is_locked():
+        return LoginResult("locked", found)
+    config = users.read_config(path) or {"credentials": {"usernames": {}}}
+    stored = config["credentials"]["usernames"].get(username, {}).get("password")
+    matches = _password_matches(password, stored if found else None)
+    if found is None:
+        return LoginResult("unknown_user", None)
+    attempts, lock_for = users.lock_policy()
+    with users.locked_state(path) as state:
+        record = state.accounts.get(username)
+        if record is None:
+            return LoginResult("unknown_user", None)
+        at = users.now()
+        if users.to_user(username, record).is_locked(at):
+            return LoginResult("locked", users.to_user(username, record))
+        if matches and record.get("password") == stored:
+            record.update(failed_login_attempts=0, locked_until=None)
+            return LoginResult("ok", users.to_user(username, record))
+        failed = int(record.get("failed_login_attempts") or 0) + 1
+        locked_now = failed >= attempts
+        record["failed_login_attempts"] = 0 if locked_now else failed
+        if locked_now:
+            record["locked_until"] = (at + lock_for).isoformat()
+            users.revoke_sessions(state, username, "locked", at)
+        return LoginResult("wrong_password", users.to_user(username, record), locked_now)
+
+
 def _audit(db: str | os.PathLike[str] | None, actor: str, action: str, **detail: Any) -> None:
     target = detail.pop("target", None)
     with store.connect(db) as con, store.transaction(con):
@@ -178,7 +247,7 @@ def login(
     `VinculoError("access.bad_credentials")`; the audit log tells them apart.
     """
     username = username.strip().lower()
-    result = users.authenticate(username, password, path)
+    result = authenticate(username, password, path)
     known = result.user is not None
     actor = username if known else "anonymous"
     if result.outcome != "ok":

@@ -16,9 +16,9 @@ concurrent writers never lose an account (streamlit-authenticator #170/#283
 rewrote its file without a lock). Readers need no lock: a file is either the
 old one or the new one.
 
-Lockout. `MAX_FAILED_LOGINS` failed logins in a row (default 5,
-`$VINCULO_MAX_FAILED_LOGINS`) lock the account for `LOCK_MINUTES` (default 15,
-`$VINCULO_LOCK_MINUTES`); the lock expires by itself or an admin lifts it
+Lockout (`lock_policy`, applied by `crm_core.sessions.authenticate`): 5 failed
+logins in a row (`$VINCULO_MAX_FAILED_LOGINS`) lock the account for 15 minutes
+(`$VINCULO_LOCK_MINUTES`); the lock expires by itself or an admin lifts it
 (`unlock`). While locked, even the right password is refused.
 """
 
@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import bcrypt
 import yaml
@@ -51,8 +51,6 @@ DEFAULT_AUTH_FILE = Path("~/.config/vinculo/auth.yaml")
 BCRYPT_ROUNDS = 12
 MIN_PASSWORD = 8
 _NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
-
-Outcome = Literal["ok", "unknown_user", "wrong_password", "locked"]
 
 
 def now() -> datetime:
@@ -245,7 +243,8 @@ def read_sessions(path: str | os.PathLike[str] | None = None) -> dict[str, dict[
 # ---------------------------------------------------------------- accounts
 
 
-def _user(username: str, record: dict[str, Any]) -> User:
+def to_user(username: str, record: dict[str, Any]) -> User:
+    """The `User` view of a stored account record."""
     roles = record.get("roles") or []
     return User(
         username=username,
@@ -261,14 +260,14 @@ def get_user(username: str, path: str | os.PathLike[str] | None = None) -> User 
     """The account `username`, or None."""
     config = read_config(path)
     record = (config or {}).get("credentials", {}).get("usernames", {}).get(username)
-    return None if record is None else _user(username, record)
+    return None if record is None else to_user(username, record)
 
 
 def list_users(path: str | os.PathLike[str] | None = None) -> list[User]:
     """Every account, by name."""
     config = read_config(path) or {"credentials": {"usernames": {}}}
     accounts = config["credentials"]["usernames"]
-    return [_user(name, accounts[name]) for name in sorted(accounts)]
+    return [to_user(name, accounts[name]) for name in sorted(accounts)]
 
 
 def removed_users(path: str | os.PathLike[str] | None = None) -> frozenset[str]:
@@ -329,7 +328,7 @@ def add_user(
             "locked_until": None,
         }
         state.config["removed"].pop(username, None)
-    return _user(username, state.accounts[username])
+    return to_user(username, state.accounts[username])
 
 
 def revoke_sessions(state: AuthState, username: str, reason: str, at: datetime) -> int:
@@ -391,69 +390,3 @@ def ensure_admin(path: str | os.PathLike[str] | None = None) -> str | None:
             "locked_until": None,
         }
     return password
-
-
-# ---------------------------------------------------------------- login
-
-
-_dummy_hash: bytes | None = None
-
-
-def _password_matches(password: str, hashed: str | None) -> bool:
-    """bcrypt check; an unknown user is checked against a dummy hash (same time taken)."""
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = bcrypt.hashpw(b"not a password", bcrypt.gensalt(BCRYPT_ROUNDS))
-    candidate = password.encode("utf-8")
-    if len(candidate) > 72:  # never stored (hash_password refuses it): cannot match
-        return False
-    try:
-        ok = bcrypt.checkpw(candidate, hashed.encode() if hashed else _dummy_hash)
-    except ValueError:  # a damaged hash in the file
-        return False
-    return ok and hashed is not None
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    """What one login attempt came to; `locked_now` when this failure locked the account."""
-
-    outcome: Outcome
-    user: User | None
-    locked_now: bool = False
-
-
-def authenticate(
-    username: str, password: str, path: str | os.PathLike[str] | None = None
-) -> LoginResult:
-    """Check a login and record its effect on the account (failure count, lockout).
-
-    The password is checked outside the lock (bcrypt is slow); the failure count
-    and lock are updated inside it, on a fresh read.
-    """
-    found = get_user(username, path)
-    if found is not None and found.is_locked():
-        return LoginResult("locked", found)
-    config = read_config(path) or {"credentials": {"usernames": {}}}
-    stored = config["credentials"]["usernames"].get(username, {}).get("password")
-    matches = _password_matches(password, stored if found else None)
-    if found is None:
-        return LoginResult("unknown_user", None)
-    attempts, lock_for = lock_policy()
-    with locked_state(path) as state:
-        record = state.accounts.get(username)
-        if record is None:
-            return LoginResult("unknown_user", None)
-        at = now()
-        if _user(username, record).is_locked(at):
-            return LoginResult("locked", _user(username, record))
-        if matches and record.get("password") == stored:
-            record.update(failed_login_attempts=0, locked_until=None)
-            return LoginResult("ok", _user(username, record))
-        failed = int(record.get("failed_login_attempts") or 0) + 1
-        locked_now = failed >= attempts
-        record["failed_login_attempts"] = 0 if locked_now else failed
-        if locked_now:
-            record["locked_until"] = (at + lock_for).isoformat()
-            revoke_sessions(state, username, "locked", at)
-        return LoginResult("wrong_password", _user(username, record), locked_now)

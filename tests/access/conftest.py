@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from crm_core import users
+from crm_core import sessions, users
 
 
 @pytest.fixture(autouse=True)
 def fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     """bcrypt cost 4 instead of 12: same algorithm, milliseconds per hash."""
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
-    monkeypatch.setattr(users, "_dummy_hash", None)
+    monkeypatch.setattr(sessions, "_dummy_hash", None)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_core import store, users
+from crm_core import sessions, store, users
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def test_init_creates_the_admin_once_and_prints_its_password_once(files) -> None
     assert first.returncode == 0, first.stderr
     match = re.search(r"Password: (\S+)", first.stderr)
     assert match and match.group(1) not in first.stdout  # on the console's error stream only
-    assert users.authenticate("admin", match.group(1), path=auth).outcome == "ok"
+    assert sessions.authenticate("admin", match.group(1), path=auth).outcome == "ok"
     second = _cli(auth, db, "init")
     assert second.returncode == 0 and "Password" not in second.stderr + second.stdout
 
@@ -45,7 +45,7 @@ def test_users_commands(files) -> None:
     added = _cli(auth, db, "users", "add", "ana", "--role", "analyst", "--email", "a@b.br",
                  stdin="the-password-1\n")  # fmt: skip
     assert added.returncode == 0, added.stderr
-    assert users.authenticate("ana", "the-password-1", path=auth).outcome == "ok"
+    assert sessions.authenticate("ana", "the-password-1", path=auth).outcome == "ok"
     listed = json.loads(_cli(auth, db, "users", "list", "--json").stdout)
     assert [(u["user"], u["role"], u["email"], u["locked"]) for u in listed] == [
         ("ana", "analyst", "a@b.br", False)
@@ -53,9 +53,9 @@ def test_users_commands(files) -> None:
     assert "password" not in json.dumps(listed) and "$2b$" not in json.dumps(listed)
 
     assert _cli(auth, db, "users", "passwd", "ana", stdin="new-password-2\n").returncode == 0
-    assert users.authenticate("ana", "new-password-2", path=auth).outcome == "ok"
+    assert sessions.authenticate("ana", "new-password-2", path=auth).outcome == "ok"
     for _ in range(5):
-        users.authenticate("ana", "wrong-password", path=auth)
+        sessions.authenticate("ana", "wrong-password", path=auth)
     assert users.get_user("ana", path=auth).is_locked()
     assert "LOCKED" in _cli(auth, db, "users", "list").stdout
     assert _cli(auth, db, "users", "unlock", "ana").returncode == 0

@@ -53,7 +53,7 @@ def test_a_password_change_and_a_lockout_revoke_sessions(team: Path, clock: Cloc
     assert sessions.check(first) == (None, "revoked")
     second = sessions.create("analyst")
     for _ in range(5):
-        users.authenticate("analyst", "wrong-password")
+        sessions.authenticate("analyst", "wrong-password")
     assert sessions.check(second) == (None, "revoked")
     clock.advance(minutes=16)
     assert sessions.check(second) == (

@@ -11,7 +11,7 @@ import bcrypt
 import pytest
 import yaml
 
-from crm_core import users
+from crm_core import sessions, users
 from crm_core.errors import VinculoError
 
 
@@ -53,8 +53,8 @@ def test_add_list_passwd_unlock_remove(auth_file: Path) -> None:
         ("root2", "admin", None),
     ]
     users.set_password("ana", "changed-password")
-    assert users.authenticate("ana", "changed-password").outcome == "ok"
-    assert users.authenticate("ana", "a-long-password").outcome == "wrong_password"
+    assert sessions.authenticate("ana", "changed-password").outcome == "ok"
+    assert sessions.authenticate("ana", "a-long-password").outcome == "wrong_password"
     users.remove_user("ana")
     assert users.get_user("ana") is None
     assert users.removed_users() == {"ana"}
@@ -96,7 +96,7 @@ def test_duplicates_unknown_users_and_the_last_admin(auth_file: Path) -> None:
 def test_ensure_admin_only_on_an_empty_file(auth_file: Path) -> None:
     password = users.ensure_admin()
     assert password and len(password) >= 12
-    assert users.authenticate("admin", password).outcome == "ok"
+    assert sessions.authenticate("admin", password).outcome == "ok"
     assert users.get_user("admin").role == "admin"
     assert users.ensure_admin() is None  # never a second time, never a new password
 

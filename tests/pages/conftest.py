@@ -9,22 +9,56 @@ on any run after the first when `st.navigation` is used (the deltas never
 reach the tree; the browser is unaffected — see the e2e tests). So page tests
 set filters through the URL (`open_page(..., channel="app")`) and read the
 filters the app computed from `at.session_state["_filters"]`.
+
+Signing in: a session-wide accounts file (`$VINCULO_AUTH_FILE`) holds one user
+per role, `TEST_USERS[role]` (`test-admin`, `test-manager`, … — names no other
+test uses as a free-form actor), password `ROLE_PASSWORDS[role]`.
+`open_page(..., role=...)` opens a real server-side session for that user
+(`crm_core.sessions.create`) and hands its token to the app's session state —
+the same token the app validates on every run, as after a login through the
+form; nothing a browser could send skips that check.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from crm_core import sessions, users
 from crm_core.demo import build_demo
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 DEMO_AS_OF = date(2026, 6, 30)
 DEMO_CUSTOMERS = 4000
+TEST_USERS = {role: f"test-{role}" for role in users.ROLES}
+ROLE_PASSWORDS = {role: f"{role}-pass-2026" for role in users.ROLES}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def auth_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An accounts file with one user per role, exported as $VINCULO_AUTH_FILE."""
+    path = tmp_path_factory.mktemp("auth") / "auth.yaml"
+    for role, password in ROLE_PASSWORDS.items():
+        users.add_user(TEST_USERS[role], password, role, name=f"Test {role}", path=path)
+    saved = os.environ.get("VINCULO_AUTH_FILE")
+    os.environ["VINCULO_AUTH_FILE"] = str(path)
+    yield path
+    if saved is None:
+        os.environ.pop("VINCULO_AUTH_FILE", None)
+    else:
+        os.environ["VINCULO_AUTH_FILE"] = saved
+
+
+def signed_in(at: AppTest, role: str = "admin") -> AppTest:
+    """Give `at` a live server-side session of the test user of `role` (as after a login)."""
+    at.session_state["_auth_token"] = sessions.create(TEST_USERS[role])
+    return at
 
 
 @pytest.fixture(scope="session")
@@ -50,9 +84,12 @@ def empty_db(db_path: Path) -> Path:
     return db_path
 
 
-def open_page(page: str, lang: str = "en", timeout: float = 60, **params: str) -> AppTest:
-    """Run `app.py`, switch to `page` (e.g. "pages/overview.py") with URL params, return it."""
-    at = AppTest.from_file(APP, default_timeout=timeout)
+def open_page(
+    page: str, lang: str = "en", timeout: float = 60, role: str = "admin", **params: str
+) -> AppTest:
+    """Run `app.py` signed in as `role`, switch to `page` (e.g. "pages/overview.py") with
+    URL params, return it."""
+    at = signed_in(AppTest.from_file(APP, default_timeout=timeout), role)
     at.query_params["lang"] = lang
     for key, value in params.items():
         at.query_params[key] = value

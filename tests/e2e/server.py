@@ -3,6 +3,10 @@
 Playwright drives `/usr/bin/chromium` (installed by `make test`; Playwright's
 own browser download cannot work here). Screenshots go to
 `artifacts/screenshots/`, which CI keeps.
+
+Every server gets its own accounts file (`$VINCULO_AUTH_FILE`, next to the
+store) with one user per role, named after it, password `E2E_PASSWORDS[role]`;
+tests sign in through the real login form with `login(page, user)`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from crm_core import users
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+
+E2E_PASSWORDS = {role: f"{role}-e2e-pass" for role in users.ROLES}
 
 
 def free_port() -> int:
@@ -57,8 +65,18 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 120
     raise AssertionError(f"{url} not healthy after {timeout_s} s")
 
 
+def make_auth_file(path: Path) -> Path:
+    """An accounts file with one user per role (name = role, password E2E_PASSWORDS[role])."""
+    if not path.exists():
+        for role, password in E2E_PASSWORDS.items():
+            users.add_user(role, password, role, name=f"E2E {role}", path=path)
+    return path
+
+
 def start_server(db: Path, port: int, extra_env: dict[str, str] | None = None):
-    env = {**os.environ, "CRM_DB": str(db), **(extra_env or {})}
+    """Serve `app.py` on `port` over the store `db`, with the accounts of `make_auth_file`."""
+    auth = make_auth_file(db.parent / "auth.yaml")
+    env = {**os.environ, "CRM_DB": str(db), "VINCULO_AUTH_FILE": str(auth), **(extra_env or {})}
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.port", str(port), "--server.headless", "true",
@@ -99,3 +117,14 @@ def wait_for_app(page: Page) -> None:
         ".match(/Running|Executando/)"
     )
     page.wait_for_timeout(300)
+
+
+def login(page: Page, user: str = "admin", password: str | None = None) -> None:
+    """Sign in through the app's login form (any language) and wait for the app to run."""
+    wait_for_app(page)
+    form = page.locator('[data-testid="stForm"]')
+    form.locator('input[type="text"]').fill(user)
+    form.locator('input[type="password"]').fill(password or E2E_PASSWORDS[user])
+    form.locator('[data-testid="stFormSubmitButton"] button').click()
+    page.locator('input[type="password"]').wait_for(state="detached")
+    wait_for_app(page)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crm_core.demo import build_demo
-from tests.e2e.server import ROOT, free_port, start_server, stop, wait_for_app, wait_healthy
+from tests.e2e.server import ROOT, free_port, login, start_server, stop, wait_for_app, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def test_ingest_while_the_app_serves(tmp_path: Path, page) -> None:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, server)
         page.goto(f"{url}/store?lang=en")
-        wait_for_app(page)
+        login(page, "manager")
         before = json.loads(_cli(db, "summary").stdout)["tables"]["orders"]
         page.get_by_text(f"{before:,}", exact=True).first.wait_for()
 
@@ -41,7 +41,7 @@ def test_ingest_while_the_app_serves(tmp_path: Path, page) -> None:
         loaded = json.loads(result.stdout)["rows_loaded"]
         assert loaded == 6
 
-        page.reload()  # the app keeps serving and sees the new data version
+        page.reload()  # the app keeps serving and sees the new data version (still signed in)
         wait_for_app(page)
         page.get_by_text(f"{before + loaded:,}", exact=True).first.wait_for()
     finally:

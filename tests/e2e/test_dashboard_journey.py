@@ -19,7 +19,15 @@ from crm_core.kpis import kpi_table, last_order_date
 from crm_core.period import Period
 from crm_core.segment_config import default_config
 from crm_core.summary import customer_summary
-from tests.e2e.server import free_port, screenshot, start_server, stop, wait_for_app, wait_healthy
+from tests.e2e.server import (
+    free_port,
+    login,
+    screenshot,
+    start_server,
+    stop,
+    wait_for_app,
+    wait_healthy,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +68,7 @@ def test_dashboard_language_filter_and_navigation(tmp_path: Path, page: Page) ->
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, server)
         page.goto(f"{url}/?lang=en")
-        wait_for_app(page)
+        login(page, "manager")
         page.get_by_role("heading", name="KPI dashboard").wait_for()
         page.locator('[data-testid="stMetric"]').first.wait_for()
         assert _card(page, "Active customers") == format_number(_expected_active(db, None), "en")
@@ -80,11 +88,16 @@ def test_dashboard_language_filter_and_navigation(tmp_path: Path, page: Page) ->
         assert expected != format_number(_expected_active(db, None), "pt_BR")
         screenshot(page, "overview-pt-app")
 
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        more = page.locator('[data-testid="stSidebarNavViewButton"]')
+        if more.count() and "less" not in more.first.inner_text().lower():
+            more.first.click()  # unfold the whole menu
+        nav.get_by_text("Base de clientes", exact=True).wait_for()
+        assert nav.get_by_text("Importar dados", exact=True).count() == 0  # a manager never uploads
         for title, shot in (
             ("Funil do ciclo de vida", "lifecycle"),
             ("Modelos de CLV", "clv"),
             ("Fidelidade e churn", "loyalty"),
-            ("Importar dados", "upload"),
             ("Base de clientes", "store"),
         ):
             page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()

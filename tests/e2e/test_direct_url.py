@@ -1,4 +1,4 @@
-"""A page opened by its URL on a fresh server runs through app.py (language, filters)."""
+"""A page opened by its URL on a fresh server runs through app.py (login, language, filters)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from crm_core.demo import build_demo
-from tests.e2e.server import free_port, screenshot, start_server, stop, wait_for_app, wait_healthy
+from tests.e2e.server import (
+    free_port,
+    login,
+    screenshot,
+    start_server,
+    stop,
+    wait_for_app,
+    wait_healthy,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +31,11 @@ def test_direct_url_is_routed_through_the_app(tmp_path: Path, page) -> None:
         wait_healthy(url, server)
         page.goto(f"{url}/loyalty?lang=pt_BR")  # first request of this server process
         wait_for_app(page)
-        page.get_by_role("heading", name="Fidelidade e churn").wait_for()
+        page.get_by_role("heading", name="Entrar no Vínculo").wait_for()  # sign in first …
+        login(page, "manager")
+        page.get_by_role(
+            "heading", name="Fidelidade e churn"
+        ).wait_for()  # … then the page asked for
         page.get_by_text("Filtros").first.wait_for()  # the sidebar drawn by app.py
         screenshot(page, "loyalty-direct-pt")
     finally:

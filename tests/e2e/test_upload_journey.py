@@ -20,6 +20,7 @@ from crm_core.demo import build_demo
 from tests.e2e.server import (
     ROOT,
     free_port,
+    login,
     screenshot,
     start_server,
     stop,
@@ -180,6 +181,7 @@ def test_upload_report_and_undo_in_the_browser(tmp_path: Path, page: Page) -> No
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc)
         page.goto(f"{url}/upload?lang=en")  # a shared link to the page
+        login(page, "marketing")  # uploads: marketing's job
         _settled(page)
         page.get_by_text("No upload yet.").wait_for()
 

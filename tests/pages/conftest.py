@@ -11,8 +11,8 @@ set filters through the URL (`open_page(..., channel="app")`) and read the
 filters the app computed from `at.session_state["_filters"]`.
 
 Signing in: a session-wide accounts file (`$VINCULO_AUTH_FILE`) holds one user
-per role, `TEST_USERS[role]` (`test-admin`, `test-manager`, … — names no other
-test uses as a free-form actor), password `ROLE_PASSWORDS[role]`.
+per role, `TEST_USERS[role]` (`admin`, `test-manager`, `test-analyst`,
+`test-marketing`), password `ROLE_PASSWORDS[role]`.
 `open_page(..., role=...)` opens a real server-side session for that user
 (`crm_core.sessions.create`) and hands its token to the app's session state —
 the same token the app validates on every run, as after a login through the
@@ -36,7 +36,9 @@ from crm_core.demo import build_demo
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 DEMO_AS_OF = date(2026, 6, 30)
 DEMO_CUSTOMERS = 4000
-TEST_USERS = {role: f"test-{role}" for role in users.ROLES}
+# `admin` for the default role (audit rows read "admin"); the other roles get names no
+# other test uses as a free-form actor (tests pass actor="analyst" to crm_core directly).
+TEST_USERS = {role: "admin" if role == "admin" else f"test-{role}" for role in users.ROLES}
 ROLE_PASSWORDS = {role: f"{role}-pass-2026" for role in users.ROLES}
 
 

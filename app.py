@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import filters
+from ui import auth, filters, warmup
 from ui.context import (
+    data_version,
+    db,
     entered_through_app,
     language_switch,
     refresh_data_version,
@@ -18,8 +20,10 @@ from ui.context import (
 st.set_page_config(page_title="Vínculo", page_icon=":material/hub:", layout="wide")
 entered_through_app()
 refresh_data_version()
+warmup.start(db(), data_version())
 restore_url_state()
 language_switch()
+auth.require_login()
 filters.remember(filters.sidebar_filters())
 remember_url_state()
 
@@ -39,6 +43,22 @@ pages = {
         st.Page("pages/customize.py", title=t("page.customize.title"),
                 icon=":material/campaign:"),
     ],
+    t("nav.value_chain"): [
+        st.Page("pages/portfolio.py", title=t("page.portfolio.title"),
+                icon=":material/scatter_plot:"),
+        st.Page("pages/intimacy.py", title=t("page.intimacy.title"), icon=":material/psychology:"),
+        st.Page("pages/network.py", title=t("page.network.title"), icon=":material/share:"),
+        st.Page("pages/proposition.py", title=t("page.proposition.title"),
+                icon=":material/redeem:"),
+        st.Page("pages/relationships.py", title=t("page.relationships.title"),
+                icon=":material/handshake:"),
+    ],
+    t("nav.strategy"): [
+        st.Page("pages/processes.py", title=t("page.processes.title"),
+                icon=":material/account_tree:"),
+        st.Page("pages/assessments.py", title=t("page.assessments.title"),
+                icon=":material/checklist:"),
+    ],
     t("nav.lifecycle"): [
         st.Page("pages/lifecycle.py", title=t("page.lifecycle.title"),
                 icon=":material/filter_alt:"),
@@ -49,7 +69,15 @@ pages = {
         st.Page("pages/upload.py", title=t("page.upload.title"), icon=":material/upload_file:"),
         st.Page("pages/store.py", title=t("page.store.title"), icon=":material/database:"),
     ],
+    t("nav.settings"): [
+        st.Page("pages/settings.py", title=t("page.settings.title"), icon=":material/settings:"),
+    ],
+    t("nav.admin"): [
+        st.Page("pages/audit.py", title=t("page.audit.title"), icon=":material/history:"),
+        st.Page("pages/privacy.py", title=t("page.privacy.title"),
+                icon=":material/shield_person:"),
+    ],
 }  # fmt: skip
-page = st.navigation(pages)
+page = st.navigation(auth.visible_pages(pages))
 route_wanted_page()
 page.run()

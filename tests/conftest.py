@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from crm_core import store
 # The app's background cache warm-up (ui/warmup.py) would compete with the tests for the
 # two CPU cores; tests that cover it call it directly.
 os.environ.setdefault("VINCULO_WARMUP", "0")
+# Never read or write a real accounts file (~/.config/vinculo/auth.yaml): a user there named
+# like a test actor would change which writes the tests may make. Page tests set their own.
+os.environ["VINCULO_AUTH_FILE"] = str(Path(tempfile.mkdtemp(prefix="vinculo-auth-")) / "auth.yaml")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import streamlit as st
 
 from crm_core import store
 from crm_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from ui import auth
 
 LANGUAGE_LABELS = {"pt_BR": "Português (BR)", "en": "English"}
 
@@ -70,20 +71,13 @@ def language_switch() -> None:
 
 
 def actor() -> str:
-    """Who is acting, for the audit trail of writes made from the app.
-
-    Until login exists (issue 7) every app session acts as "app"; pages call
-    this rather than writing the name, so the change lands in one place.
-    """
-    return str(st.session_state.get("_user", "app"))
+    """Who is acting, for the audit trail of writes made from the app: the signed-in user."""
+    return auth.actor()
 
 
-def role() -> str:
-    """The acting user's role (admin, manager, analyst, marketing), for masking and checks.
-
-    Set by the login (issue 7) in the session; "admin" until login exists.
-    """
-    return str(st.session_state.get("_role", "admin"))
+def role() -> str | None:
+    """The signed-in user's role (`admin`, `manager`, `analyst`, `marketing`); None before login."""
+    return auth.current_role()
 
 
 def customer_url(customer_id: str) -> str:
@@ -106,6 +100,7 @@ def refresh_data_version() -> int:
     """Read the store's data version once for this run (`app.py` calls it first)."""
     with store.connect(db()) as con:
         version = store.data_version(con)
+        st.session_state["_config_version"] = store.config_version(con)
     st.session_state["_data_version"] = version
     return version
 
@@ -118,6 +113,14 @@ def data_version() -> int:
     """
     version = st.session_state.get("_data_version")
     return version if version is not None else refresh_data_version()
+
+
+def config_version() -> str:
+    """Fingerprint of the saved configurations, read with the data version (see
+    `crm_core.store.config_version`): a save by any user changes it on everyone's next run."""
+    if "_config_version" not in st.session_state:
+        refresh_data_version()
+    return str(st.session_state["_config_version"])
 
 
 def entered_through_app() -> None:
@@ -155,5 +158,6 @@ def page_header(page_file: str, name: str) -> None:
     `name` is the page's catalogue prefix: `page.<name>.title`, `page.<name>.caption`.
     """
     ensure_app(page_file)
+    auth.require_page(page_file)
     st.title(t(f"page.{name}.title"))
     st.caption(t(f"page.{name}.caption"))

@@ -304,17 +304,17 @@ def test_saving_writes_a_version_and_an_audit_row(demo_db: Path) -> None:
         audit = con.execute(
             "SELECT actor, action, target, rows, detail FROM audit_log WHERE action = 'rules.saved'"
         ).fetchall()
-    assert versions.select("name", "version", "created_by").rows() == [("autumn", 1, "app")]
+    assert versions.select("name", "version", "created_by").rows() == [("autumn", 1, "admin")]
     assert saved.rule("last_chance").priority == 11
     assert "convert_leads" not in [r.name for r in saved.rules]
-    assert [(a, b, c, d) for a, b, c, d, _ in audit] == [("app", "rules.saved", "autumn", 9)]
+    assert [(a, b, c, d) for a, b, c, d, _ in audit] == [("admin", "rules.saved", "autumn", 9)]
     # the editor restarts from the saved version, and history lists it
     editor = at.data_editor[0].value
     assert editor["rule"].tolist() == [r.name for r in saved.rules]
     assert editor["priority"].tolist() == [r.priority for r in saved.rules]
     assert any('"autumn" version 1' in c.value for c in at.caption)
     history = _table(at, "name", "version", "created_by")
-    assert history[["name", "version", "created_by"]].values.tolist() == [["autumn", 1, "app"]]
+    assert history[["name", "version", "created_by"]].values.tolist() == [["autumn", 1, "admin"]]
 
     # a second save, then loading version 1 back
     _edit(at, edited_rows={0: {"offer": "Nova oferta"}})

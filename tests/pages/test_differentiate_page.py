@@ -270,8 +270,8 @@ def test_save_makes_the_draft_the_active_configuration(page) -> None:
             "SELECT actor, action, target FROM audit_log WHERE action = 'segments.config_saved'"
         ).fetchall()
     assert (saved, version) == (draft, 1)
-    assert rows.select("name", "version", "created_by").rows() == [("q3 campaign", 1, "app")]
-    assert audit == [("app", "segments.config_saved", "q3 campaign")]
+    assert rows.select("name", "version", "created_by").rows() == [("q3 campaign", 1, "admin")]
+    assert audit == [("admin", "segments.config_saved", "q3 campaign")]
     assert at.success[0].value == (
         'Saved "q3 campaign" as version 1. It is now the active configuration on every page.'
     )

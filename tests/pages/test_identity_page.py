@@ -156,7 +156,7 @@ def test_auto_merge_writes_links_and_is_audited(demo_db: Path) -> None:
             "SELECT actor, rows FROM audit_log WHERE action = 'identity.merge_clusters'"
         ).fetchall()
         summary = customer_summary(con, DEMO_AS_OF)
-    assert event == [("app", ov["links"])]
+    assert event == [("admin", ov["links"])]
     golden = DEMO_CUSTOMERS - ov["links"]
     assert summary.height == golden  # analytics count golden records
     metrics = _metrics(at)
@@ -181,8 +181,8 @@ def test_rejected_pair_leaves_the_queue(demo_db: Path) -> None:
             "SELECT customer_id_a, customer_id_b, decided_by FROM identity_rejections"
         ).fetchall()
         actions = _identity_actions(con, "action, actor")
-    assert stored == [(first["customer_id_a"], first["customer_id_b"], "app")]
-    assert actions == [("identity.reject", "app")]
+    assert stored == [(first["customer_id_a"], first["customer_id_b"], "admin")]
+    assert actions == [("identity.reject", "admin")]
     shown = _table(at, "identity_queue")
     assert first["customer_id_a"] not in _ids(shown["url_a"])
     assert shown.shape[0] == queue.height - 1

@@ -150,6 +150,16 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(value) if value is not None else 0
 
 
+def config_version(con: duckdb.DuckDBPyConnection) -> str:
+    """A fingerprint of the saved configurations (thresholds, rules, settings, assessments).
+
+    Saving a configuration does not change the data, so it leaves `data_version` (and the
+    heavy caches keyed on it) alone; caches of *which configuration is active* key on this.
+    """
+    count, latest = con.execute("SELECT count(*), max(created_at) FROM configs").fetchone()
+    return f"{count}:{latest}"
+
+
 def bump_data_version(con: duckdb.DuckDBPyConnection) -> int:
     """Mark the data as changed; call inside the writing transaction."""
     new = data_version(con) + 1

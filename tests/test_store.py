@@ -86,3 +86,12 @@ def test_busy_store_raises_a_user_error(db_path: Path) -> None:
         pass
     assert "ocupada" in info.value.message("pt_BR")
     holder.wait(timeout=10)
+
+
+def test_config_version_changes_with_a_saved_configuration_not_the_data_version(con) -> None:
+    from crm_core.config_store import save_version
+
+    before, data_before = store.config_version(con), store.data_version(con)
+    save_version(con, "segments", "x", "{}", "ana", "segments.config_saved")
+    assert store.config_version(con) != before
+    assert store.data_version(con) == data_before

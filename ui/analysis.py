@@ -35,9 +35,11 @@ def last_day(db: str, version: int) -> date | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def saved_config_json(db: str, version: int) -> str:
-    """The latest saved segment configuration (or the default) as JSON."""
-    del version
+def saved_config_json(db: str, config_version: str) -> str:
+    """The latest saved segment configuration (or the default) as JSON; keyed on the
+    configurations' fingerprint (`ui.context.config_version`), so a save by another user
+    becomes active on this session's next run."""
+    del config_version
     with store.connect(db) as con:
         config, _ = latest_config(con)
     return config.to_json()

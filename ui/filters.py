@@ -19,7 +19,7 @@ import streamlit as st
 from crm_core.period import Period
 from crm_core.segment_config import SegmentConfig
 from ui import analysis
-from ui.context import data_version, db, lang, t
+from ui.context import config_version, data_version, db, lang, t
 
 ALL = ""
 
@@ -93,7 +93,7 @@ def sidebar_filters() -> Filters | None:
     _set_param("from", "" if start == start_default else start.isoformat())
     _set_param("to", "" if end == as_of else end.isoformat())
 
-    config_json = analysis.saved_config_json(db(), version)
+    config_json = analysis.saved_config_json(db(), config_version())
     config = SegmentConfig.from_json(config_json)
     base = analysis.summary(db(), version, as_of, config.window_days)
     channels = sorted(base["main_channel"].drop_nulls().unique().to_list())

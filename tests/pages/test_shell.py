@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 from crm_core import store
 from crm_core.kpis import last_order_date
 from crm_core.period import Period
+from crm_core.segment_config import default_config
+from crm_core.segment_store import save_config
 from tests.pages.conftest import open_page
 
 
@@ -64,3 +67,14 @@ def test_every_page_starts_with_the_shared_header() -> None:
             for node in before
         ), page.name
         assert getattr(first.func, "id", None) == "page_header", page.name
+
+
+def test_a_configuration_saved_elsewhere_is_active_on_the_next_run(demo_db: Path) -> None:
+    """Another user's (or the CLI's) save changes no data, so it must not hide behind caches
+    keyed on the data version: the next session (or run) uses it."""
+    at = open_page("pages/store.py")
+    assert at.session_state["_filters"].config.name != "from elsewhere"
+    with store.connect(demo_db) as con:
+        save_config(con, replace(default_config(), name="from elsewhere"), actor="cli")
+    again = open_page("pages/store.py")
+    assert again.session_state["_filters"].config.name == "from elsewhere"

@@ -37,9 +37,9 @@ _FOOTER = re.compile(
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-# A UTF-8-encoded Latin letter (é = C3 A9) between single-byte characters: in a
-# Windows-1252 file these bytes would read "Ã" + a symbol, which real text never holds.
-_UTF8_LATIN = re.compile(rb"(?<![\x80-\xff])\xc3[\x80-\xbf](?![\x80-\xbf])")
+# A UTF-8-encoded Latin letter (é = C3 A9): in a Windows-1252 file these bytes would read
+# "Ã" + a symbol, which real text hardly holds (a hint only: `mixed_lines` decides).
+_UTF8_LATIN = re.compile(rb"\xc3[\x80-\xbf]")
 
 
 @dataclass
@@ -73,7 +73,10 @@ class Layout:
 
 def _breaks(data: bytes) -> int:
     """Line breaks in `data`: `\\n`, `\\r\\n` and lone `\\r` count one each."""
-    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    lines = data.count(b"\n")
+    if b"\r" in data:
+        lines += data.count(b"\r") - data.count(b"\r\n")
+    return lines
 
 
 def scan_bytes(path: Path, name: str) -> ByteScan:

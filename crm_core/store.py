@@ -64,6 +64,14 @@ def _open(path: Path, timeout_s: float) -> duckdb.DuckDBPyConnection:
     while True:
         try:
             return duckdb.connect(str(path))
+        except duckdb.ResourceInUseException as exc:
+            # Threads of one process opening and closing the same file at the same moment
+            # can collide in DuckDB's instance cache ("Unique file handle conflict"); it is
+            # transient, so it is retried like another process's lock.
+            if time.monotonic() >= deadline:
+                raise StoreBusyError("store.busy", path=str(path), seconds=timeout_s) from exc
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.5)
         except duckdb.IOException as exc:
             if not any(marker in str(exc) for marker in _LOCK_MARKERS):
                 raise VinculoError("store.not_a_store", path=str(path), detail=str(exc)) from exc

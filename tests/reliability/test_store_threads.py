@@ -14,17 +14,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
-
 from crm_core import store
 
 THREADS, OPENS = 8, 300
 
 
-@pytest.mark.xfail(
-    reason="crm_core.store._open does not yet retry DuckDB's transient ResourceInUseException",
-    strict=False,
-)
 def test_threads_open_and_close_the_store_without_errors(db_path: Path) -> None:
     errors: list[str] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas  # noqa: F401  # loaded before any session draws: see the note below
 import streamlit as st
 
 from ui import auth, filters, warmup
@@ -17,6 +18,9 @@ from ui.context import (
     t,
 )
 
+# Streamlit imports pandas lazily (first table) and plotly reads sys.modules["pandas"]
+# without the import lock: a chart built while another session is still importing pandas
+# crashed ("partially initialized module"). Importing it here, first, closes that window.
 st.set_page_config(page_title="Vínculo", page_icon=":material/hub:", layout="wide")
 entered_through_app()
 refresh_data_version()

@@ -80,11 +80,8 @@ def shared_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     )
     # Found by this test: Streamlit imports pandas lazily (in st.dataframe) and plotly
     # reads sys.modules["pandas"] without the import lock, so a chart built while another
-    # session is importing pandas fails ("partially initialized module 'pandas'"). A
-    # server hits it when its first users arrive together; the cure is an eager
-    # `import pandas` in app.py. Until then the sessions here start with pandas loaded.
-    import pandas  # noqa: F401
-
+    # session was importing pandas failed ("partially initialized module 'pandas'");
+    # app.py now imports pandas eagerly. Nothing is preloaded here, so this test guards it.
     yield
 
 

@@ -84,7 +84,7 @@ def _draw_cookie() -> None:
         f"document.cookie = {json.dumps(value)}"
         " + (location.protocol === 'https:' ? '; Secure' : '');"
     )
-    # Our own constant text and a token of [A-Za-z0-9_-]: no user data reaches the script.
+    # safe: our own constant text and a token of [A-Za-z0-9_-]; no user data reaches it.
     st.sidebar.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
 
 

@@ -39,7 +39,7 @@ from crm_core.segments import segment_label
 from crm_core.targeting import REASONS, contact_columns, export_target_list, target_list
 from ui import analysis
 from ui.context import t
-from ui.filters import Filters
+from ui.filters import Filters, row_mask
 
 Key = tuple[str, int, date, str, str, str, str]
 
@@ -172,19 +172,6 @@ def editor_columns(vocab: Vocabulary, table: pl.DataFrame, lang: str) -> dict:
 # ---- who gets what ------------------------------------------------------------------------
 
 
-def _mask(summary: pl.DataFrame, segmented: pl.DataFrame, key: Key) -> pl.Series:
-    """Rows passing the channel/segment/tier filters (frames share the summary's row order)."""
-    channel, segment, tier = key[4:]
-    keep = pl.repeat(True, summary.height, dtype=pl.Boolean, eager=True)
-    if channel:
-        keep &= (summary["main_channel"] == channel).fill_null(False)
-    if segment:
-        keep &= segmented["segment"].cast(pl.String) == segment
-    if tier:
-        keep &= segmented["tier"].cast(pl.String) == tier
-    return keep
-
-
 @st.cache_resource(show_spinner=False, max_entries=8)
 def profile(key: Key) -> pl.DataFrame:
     """`crm_core.customize.build_profile` of the customers passing the filters."""
@@ -194,7 +181,7 @@ def profile(key: Key) -> pl.DataFrame:
     segmented = analysis.segmented(db, version, as_of, config_json)
     staged = analysis.staged(db, version, as_of, config_json)
     typed = analysis.relationship(db, version, as_of, window)
-    keep = _mask(summary, segmented, key)
+    keep = row_mask(summary, segmented, *key[4:])
     return build_profile(segmented.filter(keep), staged.filter(keep), typed.filter(keep))
 
 

@@ -124,6 +124,21 @@ def customer_subset(filters: Filters) -> pl.DataFrame | None:
     return frame.select("customer_id")
 
 
+def row_mask(
+    summary: pl.DataFrame, segmented: pl.DataFrame, channel: str, segment: str, tier: str
+) -> pl.Series:
+    """Rows passing the channel/segment/tier filters ("" = all); `summary` and `segmented`
+    share one row order (the cached frames of `ui.analysis` do)."""
+    keep = pl.repeat(True, summary.height, dtype=pl.Boolean, eager=True)
+    if channel:
+        keep &= (summary["main_channel"] == channel).fill_null(False)
+    if segment:
+        keep &= segmented["segment"].cast(pl.String) == segment
+    if tier:
+        keep &= segmented["tier"].cast(pl.String) == tier
+    return keep
+
+
 def remember(filters: Filters | None) -> None:
     """Called by `app.py` once per run, before the page runs."""
     st.session_state["_filters"] = filters

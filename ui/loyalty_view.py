@@ -27,7 +27,7 @@ from crm_core.segment_config import SegmentConfig
 from crm_core.survival import survival_curves
 from ui import analysis
 from ui.context import t
-from ui.filters import Filters
+from ui.filters import Filters, row_mask
 
 Key = tuple[str, int, date, str, str, str, str]
 
@@ -55,19 +55,6 @@ def key_of(f: Filters, db: str, version: int) -> Key:
     return (db, version, f.as_of, f.config_json, f.channel, f.segment, f.tier)
 
 
-def _mask(summary: pl.DataFrame, segmented: pl.DataFrame, key: Key) -> pl.Series:
-    """Rows passing the channel/segment/tier filters (frames share the summary's row order)."""
-    channel, segment, tier = key[4:]
-    keep = pl.repeat(True, summary.height, dtype=pl.Boolean, eager=True)
-    if channel:
-        keep &= (summary["main_channel"] == channel).fill_null(False)
-    if segment:
-        keep &= segmented["segment"].cast(pl.String) == segment
-    if tier:
-        keep &= segmented["tier"].cast(pl.String) == tier
-    return keep
-
-
 @st.cache_resource(show_spinner=False, max_entries=8)
 def frames(key: Key) -> Frames:
     """The filtered analytics frames of `key` (see `Frames`)."""
@@ -77,7 +64,7 @@ def frames(key: Key) -> Frames:
     segmented = analysis.segmented(db, version, as_of, config_json)
     staged = analysis.staged(db, version, as_of, config_json)
     clv = analysis.model_scores(db, version, as_of)
-    keep = _mask(summary, segmented, key)
+    keep = row_mask(summary, segmented, *key[4:])
     staged = staged.hstack(segmented.select("segment", "tier"))
     return Frames(
         summary.filter(keep), segmented.filter(keep), staged.filter(keep),

@@ -19,13 +19,16 @@ import json
 import os
 import secrets
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from crm_core import sessions, users
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crm_core import sessions, users  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

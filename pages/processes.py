@@ -8,13 +8,13 @@ from crm_core.i18n.format import format_number
 from crm_core.processes import PROCESSES
 from ui import filters
 from ui import processes_view as view
-from ui.context import data_version, db, lang, page_header, t
+from ui.context import config_version, data_version, db, lang, page_header, t
 from ui.downloads import download_buttons
 
 page_header(__file__, "processes")
 f = filters.require()
 key = view.key_of(f, db(), data_version())
-stamp = view.configs_stamp(db())
+stamp = config_version()
 components, scores = view.card(key, stamp)
 parts = view.parts(key, stamp)
 st.caption(t("page.processes.scope", **view.scope_dates(f)))

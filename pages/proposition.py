@@ -13,14 +13,14 @@ from crm_core.i18n.format import format_money, format_number, format_percent
 from crm_core.proposition import DEFAULT_DAYS
 from ui import filters
 from ui import proposition_view as view
-from ui.context import data_version, db, lang, page_header, t
+from ui.context import config_version, data_version, db, lang, page_header, t
 from ui.downloads import download_buttons
 
 page_header(__file__, "proposition")
 f = filters.require()
 key = view.key_of(f, db(), data_version())
 subset = filters.customer_subset(f)
-rules_json, settings_json = view.current_inputs(db())
+rules_json, settings_json = view.current_inputs(db(), config_version())
 
 # ---- campaigns by segment -------------------------------------------------------------------
 st.subheader(t("page.proposition.campaigns"))

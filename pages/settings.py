@@ -14,10 +14,10 @@ from crm_core.errors import VinculoError
 from crm_core.i18n.format import format_number
 from crm_core.settings import has_service_costs
 from ui import settings_view as view
-from ui.context import actor, data_version, db, lang, page_header, t
+from ui.context import actor, config_version, data_version, db, lang, page_header, t
 
 page_header(__file__, "settings")
-saved, versions = view.latest(db())
+saved, versions = view.latest(db(), config_version())
 base, base_version = view.base(saved, versions)
 message = st.session_state.pop("settings_message", None)
 if message:

@@ -31,8 +31,8 @@ from crm_core.network import (
 )
 from crm_core.period import bucket_start
 from crm_core.segment_config import SegmentConfig
-from crm_core.settings import BusinessSettings, load_settings, spend_frame
-from ui import analysis
+from crm_core.settings import BusinessSettings, spend_frame
+from ui import analysis, settings_view
 from ui.context import lang, t
 from ui.filters import Filters
 
@@ -48,9 +48,8 @@ def key_of(f: Filters, db: str, version: int) -> Key:
 
 
 def settings_json(db: str) -> str:
-    """The latest saved business settings as JSON (not cached: a tiny read)."""
-    with store.connect(db) as con:
-        return load_settings(con).to_json()
+    """The business settings in force as JSON (`ui.settings_view.current`)."""
+    return settings_view.current(db).to_json()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -40,7 +40,7 @@ from crm_core.segment_config import SegmentConfig
 from crm_core.segments import segment_label
 from crm_core.settings import BusinessSettings
 from ui import analysis, settings_view
-from ui.context import customer_url, lang, t
+from ui.context import config_version, customer_url, lang, t
 from ui.filters import Filters
 
 Key = tuple[str, int, date, str, str, str, str]
@@ -59,7 +59,7 @@ def key_of(f: Filters, db: str, version: int) -> Key:
 
 def current_settings(db: str) -> tuple[BusinessSettings, int]:
     """The latest saved business settings and their version (0: none saved)."""
-    settings, versions = settings_view.latest(db)
+    settings, versions = settings_view.latest(db, config_version())
     return settings, int(versions["version"].max() or 0)
 
 

@@ -3,9 +3,9 @@
 The parts are the frames other pages already cache (`ui.analysis` summary, segments and CLV
 scores; the Interact page's period interactions; the Identity page's overview; the Quality
 page's score), so a visit after those pages costs milliseconds. Keys: `Key` = (store,
-data version, as_of, period start, period end, segment configuration JSON), and a
-`configs_stamp` for what lives in `configs` (settings, rules, assessments): saving a
-configuration does not bump the data version, so the stamp is read on every run.
+data version, as_of, period start, period end, segment configuration JSON), and
+the saved configurations' fingerprint (`ui.context.config_version`) for what lives in
+`configs` (settings, rules, assessments): saving one does not bump the data version.
 """
 
 from __future__ import annotations
@@ -57,15 +57,6 @@ def key_of(f: Filters, db: str, version: int) -> Key:
     return (db, version, f.as_of, f.period.start, f.period.end, f.config_json)
 
 
-def configs_stamp(db: str) -> tuple[int, str]:
-    """How many configurations are saved and when the last one was: changes with any save."""
-    with store.connect(db) as con:
-        count, last = con.execute(
-            "SELECT count(*), max(created_at)::VARCHAR FROM configs"
-        ).fetchone()
-    return int(count), str(last)
-
-
 def _clv(key: Key) -> pl.DataFrame | None:
     scores = analysis.model_scores(key[0], key[1], key[2])
     return None if scores is None else scores.select("customer_id", "clv")
@@ -94,7 +85,7 @@ def data_parts(key: Key) -> dict[str, Any]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def parts(key: Key, stamp: tuple[int, str]) -> Parts:
+def parts(key: Key, stamp: str) -> Parts:
     """`crm_core.processes.Parts`: the data parts plus what `configs` holds (settings and
     targets, rules, the latest assessments) as of `stamp`."""
     del stamp
@@ -110,7 +101,7 @@ def parts(key: Key, stamp: tuple[int, str]) -> Parts:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def card(key: Key, stamp: tuple[int, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def card(key: Key, stamp: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`crm_core.processes.scorecard` and `process_scores` of the parts."""
     components = scorecard(inputs_of(parts(key, stamp)))
     return components, process_scores(components)

@@ -51,8 +51,11 @@ def key_of(f: Filters, db: str, version: int) -> Key:
     return (db, version, f.as_of, f.config_json, f.channel, f.segment, f.tier)
 
 
-def current_inputs(db: str) -> tuple[str, str]:
-    """(rule set in force, business settings), both as JSON; not cached (tiny reads)."""
+@st.cache_data(show_spinner=False, max_entries=4)
+def current_inputs(db: str, config_version: str) -> tuple[str, str]:
+    """(rule set in force, business settings), both as JSON, as of the saved
+    configurations' fingerprint (`ui.context.config_version`)."""
+    del config_version
     with store.connect(db) as con:
         return current_ruleset(con).to_json(), load_settings(con).to_json()
 

@@ -30,8 +30,8 @@ from crm_core.relationship_mgmt import (
 from crm_core.relationship_series import Measures, relationship_series, series_window
 from crm_core.segment_config import SegmentConfig
 from crm_core.segments import segment_label
-from crm_core.settings import TARGET_KPIS, load_settings
-from ui import analysis, filters
+from crm_core.settings import TARGET_KPIS
+from ui import analysis, filters, settings_view
 from ui.context import lang, t
 from ui.filters import Filters
 
@@ -106,9 +106,8 @@ def migration(key: Key) -> tuple[pl.DataFrame, dict]:
 
 
 def targets(db: str) -> dict[str, float]:
-    """The KPI targets of the saved business settings (read on every run: cheap, always new)."""
-    with store.connect(db) as con:
-        return load_settings(con).targets
+    """The KPI targets of the business settings in force (`ui.settings_view.current`)."""
+    return settings_view.current(db).targets
 
 
 def scored(

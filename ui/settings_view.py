@@ -28,7 +28,7 @@ from crm_core.settings import (
     spend_frame,
     target_frame,
 )
-from ui.context import lang, t
+from ui.context import config_version, lang, refresh_data_version, t
 
 EDITORS: tuple[str, ...] = ("settings_costs", "settings_spend", "settings_targets")
 """Keys of the data editors (their state is edits relative to the base)."""
@@ -41,16 +41,21 @@ USED_BY: dict[str, tuple[str, ...]] = {
 """Which pages read each part of the settings (page names = files in `pages/`)."""
 
 
-@st.cache_data(show_spinner=False, max_entries=4, ttl=60)
-def latest(db: str) -> tuple[BusinessSettings, pl.DataFrame]:
+@st.cache_data(show_spinner=False, max_entries=4)
+def latest(db: str, config_version: str) -> tuple[BusinessSettings, pl.DataFrame]:
     """The latest saved settings (defaults when none) and every saved version.
 
-    Cached for every page that reads the settings (a store connection costs ~0.1 s on a big
-    store); a save from this app clears it, and the TTL bounds how long a save made
-    elsewhere (another process) takes to show.
+    Cached for every page that reads the settings, keyed on the saved configurations'
+    fingerprint (`ui.context.config_version`), so a save by anyone shows on the next run.
     """
+    del config_version
     with store.connect(db) as con:
         return load_settings(con), list_settings(con)
+
+
+def current(db: str) -> BusinessSettings:
+    """The settings in force for this run (see `latest`)."""
+    return latest(db, config_version())[0]
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -146,7 +151,7 @@ def save(db: str, settings: BusinessSettings, actor: str) -> int:
     """Store `settings` as a new version (audited), then start the editors from it."""
     with store.connect(db) as con:
         number = save_settings(con, settings, actor)
-    latest.clear()
+    refresh_data_version()  # the rest of this run reads the new configuration fingerprint
     set_base(settings, number, scalars=False)  # the inputs were drawn: they hold these values
     st.session_state["settings_message"] = t("page.settings.saved", version=number)
     return number

@@ -100,3 +100,18 @@ def open_page(
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def rendered_table(at: AppTest, first_column: str, *others: str):
+    """The rendered dataframe whose columns start with `first_column` (and hold `others`);
+    tables carry no id in AppTest, so their first column tells them apart."""
+    for frame in at.dataframe:
+        columns = list(frame.value.columns)
+        if columns and columns[0] == first_column and set(others) <= set(columns):
+            return frame.value
+    raise AssertionError(f"no table starting with {first_column}")
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    """Each metric card's label → its shown value."""
+    return {m.label: m.value for m in at.metric}

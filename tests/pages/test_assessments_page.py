@@ -18,7 +18,7 @@ from crm_core.assessments import (
     save_assessment,
 )
 from crm_core.i18n.format import format_number
-from tests.pages.conftest import open_page
+from tests.pages.conftest import metric_values, open_page
 
 PAGE = "pages/assessments.py"
 QCI_ANSWERS = {
@@ -52,10 +52,6 @@ def _traces(at, key: str) -> list[dict]:
         if chart.proto.id and key in chart.proto.id or chart.key == key:
             return json.loads(chart.proto.spec)["data"]
     raise AssertionError(f"no chart {key}")
-
-
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def _radar_values(trace: dict) -> list[float | None]:
@@ -98,7 +94,7 @@ def test_answering_and_saving_writes_an_audited_version(demo_db: Path) -> None:
     assert _radar_values(latest) == [expected[a] for a in areas("qci")]
     # 4, 2 → mean 3 → 50; 5 → 100; 1 → 0; 3 → 50
     assert expected["analysis_planning"] == 50.0 and expected["customer_experience"] == 0.0
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Overall score"] == format_number(saved.overall(), "en", 1) == "50.0"
     assert metrics["Statements answered"] == "5 of 28"
     assert metrics["Author"] == actor
@@ -148,7 +144,7 @@ def test_a_new_session_sees_the_saved_scores(demo_db: Path) -> None:
     (latest,) = _traces(restarted, "assess_radar")
     it_data = list(areas("support_conditions")).index("it_data")
     assert _radar_values(latest)[it_data] == 50.0  # (4 + 2) / 2 = 3 → 50
-    assert _metrics(restarted)["Overall score"] == "50.0"
+    assert metric_values(restarted)["Overall score"] == "50.0"
 
 
 def test_an_earlier_version_can_join_the_radar(demo_db: Path) -> None:
@@ -182,7 +178,7 @@ def test_a_manager_reads_but_cannot_save(demo_db: Path) -> None:
     with store.connect(demo_db) as con:
         save_assessment(con, Assessment("support_conditions", {"it_data.privacy": 5}), "ana")
     at = open_page(PAGE, lang="en", role="manager")
-    assert _metrics(at)["Overall score"] == "100.0"
+    assert metric_values(at)["Overall score"] == "100.0"
     button = at.button(key="assess_submit")
     assert button.disabled and "may read the assessments but not save" in button.help
 
@@ -197,7 +193,7 @@ def test_portuguese(demo_db: Path) -> None:
     assert at.error[0].value == "Responda a pelo menos uma afirmação antes de salvar."
     _answer(at, "qci", {"analysis_planning.value_known": 4, "proposition.tested": 2})
     assert at.success[0].value == '"Gestão de clientes (QCi)" salva como versão 1.'
-    assert _metrics(at)["Nota geral"] == "50,0"  # (75 + 25) / 2
+    assert metric_values(at)["Nota geral"] == "50,0"  # (75 + 25) / 2
     changes = at.dataframe[0].value
     assert changes["area"].tolist()[:2] == ["Análise e planejamento", "Proposta de valor"]
 
@@ -207,4 +203,4 @@ def test_empty_store(empty_db: Path) -> None:
     assert not at.exception
     assert "No assessment" in at.info[0].value  # no orders needed to assess the company
     _answer(at, "support_conditions", {"leadership_culture.executive_sponsor": 5})
-    assert at.success and _metrics(at)["Overall score"] == "100.0"
+    assert at.success and metric_values(at)["Overall score"] == "100.0"

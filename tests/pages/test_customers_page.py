@@ -25,7 +25,7 @@ from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers, segment_label
 from crm_core.summary import customer_summary, query_frame
 from crm_core.targeting import current_consents
-from tests.pages.conftest import open_page
+from tests.pages.conftest import metric_values, open_page, rendered_table
 
 PAGE = "pages/customers.py"
 LINK = re.compile(r"customer=([^&]+)")
@@ -76,19 +76,6 @@ def _as_of(at) -> date:
     return at.session_state["_filters"].as_of
 
 
-def _table(at, first_column: str, *others: str):
-    """The rendered dataframe whose columns start with `first_column` (and hold `others`)."""
-    for frame in at.dataframe:
-        columns = list(frame.value.columns)
-        if columns and columns[0] == first_column and set(others) <= set(columns):
-            return frame.value
-    raise AssertionError(f"no table starting with {first_column}")
-
-
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
 def _results(at) -> pl.DataFrame:
     """The results table: the customer ids its links point at, in order."""
     table = at.dataframe(key="customers_results").value
@@ -132,7 +119,7 @@ def test_the_listing_honours_the_tier_filter_and_the_360_says_it_does_not(demo_d
     outside = exp.rows.filter(pl.col("tier") != "gold")["customer_id"][0]
     at = open_page(PAGE, lang="en", tier="gold", customer=outside)
     assert any("whatever the channel, segment and tier filters" in c.value for c in at.caption)
-    assert _metrics(at)["Orders"] == format_number(
+    assert metric_values(at)["Orders"] == format_number(
         exp.rows.filter(pl.col("customer_id") == outside)["orders"][0], "en"
     )
 
@@ -171,7 +158,7 @@ def test_the_360_shows_crm_core_numbers_labels_and_action(demo_db: Path) -> None
     exp = _expected(demo_db, _as_of(at))
     row = exp.rows.filter(pl.col("customer_id") == cid).row(0, named=True)
     assert at.subheader[0].value.replace("\\", "") == known["name"]
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Orders"] == format_number(row["orders"], "en")
     assert metrics["Net revenue"] == format_money(row["revenue"], "en")
     assert metrics["CLV"] == format_money(row["clv"], "en")
@@ -191,11 +178,11 @@ def test_the_360_shows_crm_core_numbers_labels_and_action(demo_db: Path) -> None
             "SELECT count(*) AS n FROM orders WHERE customer_id = $id AND ordered_at::DATE <= $d",
             {"id": cid, "d": exp.as_of},
         )["n"][0]
-    consent_table = _table(at, "channel", "status")
+    consent_table = rendered_table(at, "channel", "status")
     assert consent_table["channel"].tolist() == ["E-mail", "SMS", "WhatsApp", "Phone", "Mail"]
     granted = consents.filter(pl.col("granted")).height
     assert (consent_table["status"] == "Granted").sum() == granted
-    assert _table(at, "order_id", "status").shape[0] == orders
+    assert rendered_table(at, "order_id", "status").shape[0] == orders
     points = sum(len(trace["x"]) for trace in _chart(at)["data"])
     assert points == orders
     channel_ok = consents.filter((pl.col("channel") == row["channel"]) & pl.col("granted"))
@@ -223,10 +210,10 @@ def test_a_merged_member_opens_its_golden_record(demo_db: Path) -> None:
     assert any(member in i.value and golden in i.value for i in at.info)
     exp = _expected(demo_db, _as_of(at))
     row = exp.rows.filter(pl.col("customer_id") == golden).row(0, named=True)
-    assert _metrics(at)["Orders"] == format_number(row["orders"], "en")
-    members = _table(at, "customer_id", "is_golden")
+    assert metric_values(at)["Orders"] == format_number(row["orders"], "en")
+    members = rendered_table(at, "customer_id", "is_golden")
     assert members["customer_id"].tolist() == [golden, member]
-    sources = set(_table(at, "order_id", "status")["source_customer_id"])
+    sources = set(rendered_table(at, "order_id", "status")["source_customer_id"])
     assert sources == {golden, member}
     at.button(key="customers_back").click().run()
     assert "customer" not in at.query_params
@@ -248,12 +235,12 @@ def test_portuguese(demo_db: Path) -> None:
     exp = _expected(demo_db, _as_of(at))
     row = exp.rows.filter(pl.col("customer_id") == known["customer_id"]).row(0, named=True)
     assert at.title[0].value == "Clientes"
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Receita líquida"] == format_money(row["revenue"], "pt_BR")
     assert metrics["Pedidos"] == format_number(row["orders"], "pt_BR")
     badges = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert f"Segmento: {segment_label(row['segment'], 'pt_BR')}" in badges
-    assert _table(at, "channel", "status")["channel"].tolist()[-1] == "Correio"
+    assert rendered_table(at, "channel", "status")["channel"].tolist()[-1] == "Correio"
     at.button(key="customers_back").click().run()
     assert at.subheader[0].value == "Principais clientes por receita líquida"
 

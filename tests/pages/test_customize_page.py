@@ -38,7 +38,7 @@ from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers
 from crm_core.summary import customer_summary
 from crm_core.targeting import contact_columns, target_list
-from tests.pages.conftest import open_page
+from tests.pages.conftest import metric_values, open_page
 
 PAGE = "pages/customize.py"
 EDITOR = "cust_rules_editor"
@@ -66,10 +66,6 @@ def _expected(db: Path, as_of: date) -> Expected:
 
 def _as_of(at) -> date:
     return at.session_state["_filters"].as_of
-
-
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def _table(at, first_column: str, *others: str):
@@ -132,7 +128,7 @@ def test_preview_equals_assign_actions(english) -> None:
     rules = default_ruleset()
     assigned = assign_actions(exp.profile, rules)
     _check_preview(at, assigned, exp)
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Customers"] == format_number(exp.profile.height, "en")
     conflicted = int((assigned["conflicts"] > 0).sum())
     assert conflicted > 0  # the default rules overlap on the demo
@@ -172,7 +168,7 @@ def test_target_lists_equal_target_list(english) -> None:
             frame, exclusions = target_list(con, assigned, rule, columns=contact_columns(channel))
         excluded = int(exclusions["customers"].sum())
         assert excluded > 0  # the demo withdraws some consents
-        metrics = _metrics(at)
+        metrics = metric_values(at)
         assert metrics["On the list"] == format_number(frame.height, "en")
         assert metrics["Excluded"] == format_number(excluded, "en")
         assert metrics["Candidates"] == format_number(int((assigned["rule"] == rule).sum()), "en")
@@ -346,7 +342,7 @@ def test_segment_filter_in_the_url(demo_db: Path) -> None:
     exp = _expected(demo_db, _as_of(at))
     champions = exp.profile.filter(pl.col("segment") == "Champions")
     assert 0 < champions.height < exp.profile.height
-    assert _metrics(at)["Customers"] == format_number(champions.height, "en")
+    assert metric_values(at)["Customers"] == format_number(champions.height, "en")
     _check_preview(at, assign_actions(champions, default_ruleset()),
                    replace(exp, profile=champions))  # fmt: skip
 
@@ -355,7 +351,7 @@ def test_portuguese(demo_db: Path) -> None:
     at = open_page(PAGE, lang="pt_BR")
     exp = _expected(demo_db, _as_of(at))
     assert at.title[0].value == "Personalizar"
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Clientes"] == format_number(exp.profile.height, "pt_BR")
     assert "." in metrics["Clientes"]  # 4.000
     shown = _table(at, "reason", "customers")

@@ -26,7 +26,7 @@ from crm_core.segments import (
     segment_overview,
 )
 from crm_core.summary import customer_summary
-from tests.pages.conftest import open_page
+from tests.pages.conftest import metric_values, open_page
 
 PAGE = "pages/differentiate.py"
 
@@ -56,10 +56,6 @@ def _table(at, first_column: str, *others: str):
         if columns and columns[0] == first_column and set(others) <= set(columns):
             return frame.value
     raise AssertionError(f"no table starting with {first_column}")
-
-
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def _chart(at, key: str) -> dict:
@@ -115,7 +111,7 @@ def test_value_concentration_equals_the_textbook_gini(english) -> None:
     buyers = exp.summary.filter(pl.col("purchase_days") > 0).join(
         exp.clv, on="customer_id", how="left"
     )
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     shown = _table(at, "measure", "revenue")
     assert shown["measure"].tolist() == [
         "Gini coefficient", "Share held by the top 1%", "Share held by the top 5%",
@@ -228,7 +224,7 @@ def test_moving_a_cut_point_resegments_live(page) -> None:
         != exp.segmented(draft)["segment"].cast(pl.String)
     ).sum()
     assert moved > 0
-    assert _metrics(at)["Customers who change segment"] == format_number(moved, "en")
+    assert metric_values(at)["Customers who change segment"] == format_number(moved, "en")
 
 
 def test_churn_window_and_tier_cut_change_the_tables(page) -> None:
@@ -317,7 +313,7 @@ def test_compare_two_saved_versions(demo_db: Path) -> None:
     a, b = exp.segmented(first), exp.segmented(second)
     _check_matrix(at, a, b, second)
     moved = (a["segment"].cast(pl.String) != b["segment"].cast(pl.String)).sum()
-    assert _metrics(at)["Customers who change segment"] == format_number(moved, "en")
+    assert metric_values(at)["Customers who change segment"] == format_number(moved, "en")
     sizes = _table(at, "segment", "customers_a")
     champions = sizes[sizes["segment"] == "Champions"].iloc[0]
     assert champions["customers_a"] == (a["segment"] == "Champions").sum()
@@ -330,7 +326,7 @@ def test_portuguese(demo_db: Path) -> None:
     assert at.title[0].value == "Diferenciar"
     exp = _expected(demo_db, _as_of(at))
     _check_segments(at, exp, exp.config, lang="pt_BR")
-    gini = _metrics(at)["Gini — Receita"]
+    gini = metric_values(at)["Gini — Receita"]
     assert "," in gini and "." not in gini
     assert at.radio(key="diff_rfm_mode").options == ["Quintis", "Meus pontos de corte"]
     assert _table(at, "group", "multichannel_share")["group"].tolist()[-1] == (

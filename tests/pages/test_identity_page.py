@@ -20,7 +20,7 @@ from crm_core.identity import (
 )
 from crm_core.identity_review import resolution_overview, review_queue
 from crm_core.summary import customer_summary
-from tests.pages.conftest import DEMO_AS_OF, DEMO_CUSTOMERS, open_page
+from tests.pages.conftest import DEMO_AS_OF, DEMO_CUSTOMERS, metric_values, open_page
 
 PAGE = "pages/identity.py"
 THRESHOLD, FLOOR = MatchConfig.auto_threshold, MatchConfig.review_floor
@@ -34,10 +34,6 @@ def _expected(db: Path, threshold: float = THRESHOLD) -> tuple[dict, pl.DataFram
         overview = resolution_overview(con, pairs, ranking, threshold, FLOOR)
         queue = review_queue(con, pairs, ranking, threshold, FLOOR)
     return overview, pairs, queue
-
-
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def _table(at, key: str):
@@ -89,7 +85,7 @@ def test_metrics_equal_crm_core(english) -> None:
     at, path = english
     ov, pairs, _ = _expected(path)
     assert ov["customers"] == DEMO_CUSTOMERS and ov["links"] > 0
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Customer records"] == format_number(ov["customers"], "en")
     assert metrics["Golden records"] == format_number(ov["golden_records"], "en")
     assert metrics["Merged records"] == "0"
@@ -134,7 +130,7 @@ def test_threshold_slider_moves_pairs_out_of_review(demo_db: Path) -> None:
     ov, _, queue = _expected(demo_db, threshold=0.8)
     before = _expected(demo_db)[0]
     assert ov["review_pairs"] < before["review_pairs"] and ov["links"] > before["links"]
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["After the automatic merges"] == format_percent(ov["duplicate_rate_after"], "en")
     assert _table(at, "identity_queue").shape[0] == queue.height
     assert f"writes {ov['links']} links" in " ".join(c.value for c in at.caption)
@@ -159,7 +155,7 @@ def test_auto_merge_writes_links_and_is_audited(demo_db: Path) -> None:
     assert event == [("admin", ov["links"])]
     golden = DEMO_CUSTOMERS - ov["links"]
     assert summary.height == golden  # analytics count golden records
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Golden records"] == format_number(golden, "en")
     assert metrics["Merged records"] == format_number(ov["links"], "en")
     assert at.button(key="identity_apply").disabled  # nothing left to merge automatically
@@ -207,7 +203,7 @@ def test_merge_a_reviewed_pair_then_unmerge_restores(demo_db: Path) -> None:
     history = _table(at, "identity_history")
     assert _ids(history["url"]) == [first["customer_id_b"]]
     assert history["member_ids"].tolist() == [first["customer_id_a"]]
-    assert _metrics(at)["Merged records"] == "1"
+    assert metric_values(at)["Merged records"] == "1"
 
     _select(at, "identity_history", [0])
     at.selectbox(key="identity_unmerge_who").set_value(f"Only {first['customer_id_a']}").run()
@@ -219,7 +215,7 @@ def test_merge_a_reviewed_pair_then_unmerge_restores(demo_db: Path) -> None:
         actions = _identity_actions(con)
     assert actions == [("identity.merge",), ("identity.unmerge",)]
     assert _count(demo_db, "SELECT count(*) FROM identity_links WHERE unlinked_at IS NULL") == 0
-    assert _metrics(at)["Merged records"] == "0"
+    assert metric_values(at)["Merged records"] == "0"
     assert at.info and "No record is merged yet." in [i.value for i in at.info]
     assert _table(at, "identity_queue").shape[0] == queue.height  # the pair is offered again
 
@@ -228,7 +224,7 @@ def test_no_truth_no_precision(demo_db: Path) -> None:
     with store.connect(demo_db) as con:
         con.execute("DELETE FROM demo_truth")
     at = open_page(PAGE, lang="en")
-    labels = _metrics(at)
+    labels = metric_values(at)
     assert "Customer records" in labels
     assert not any("seeded truth" in label for label in labels)
 
@@ -237,7 +233,7 @@ def test_portuguese(demo_db: Path) -> None:
     at = open_page(PAGE, lang="pt_BR")
     ov, _, _ = _expected(demo_db)
     assert at.title[0].value == "Resolução de identidade"
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Cadastros de clientes"] == "4.000"
     rate = metrics["Taxa de duplicidade hoje"]
     assert rate == format_percent(ov["duplicate_rate"], "pt_BR") and "," in rate

@@ -33,7 +33,7 @@ from crm_core.period import Period
 from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers
 from crm_core.summary import customer_summary
-from tests.pages.conftest import open_page
+from tests.pages.conftest import open_page, rendered_table
 
 PAGE = "pages/interact.py"
 
@@ -64,15 +64,6 @@ def _expected(db: Path, at) -> Expected:
         before = fit_clv(con, calibration_end=f.as_of - timedelta(days=90)).customers
     runs = channel_runs(frame, buys)
     return Expected(f.as_of, f.period, summary, frame, last, runs, now, before)
-
-
-def _table(at, first_column: str, *others: str):
-    """The rendered dataframe whose columns start with `first_column` (and hold `others`)."""
-    for frame in at.dataframe:
-        columns = list(frame.value.columns)
-        if columns and columns[0] == first_column and set(others) <= set(columns):
-            return frame.value
-    raise AssertionError(f"no table starting with {first_column}")
 
 
 def _charts(at) -> dict[str, list[dict]]:
@@ -149,7 +140,7 @@ def test_recency_value_heatmap_counts_every_customer(english) -> None:
 def test_rates_tables_equal_crm_core(english) -> None:
     at, exp = english
     rates = channel_rates(exp.frame)
-    shown = _table(at, "channel", "response_rate", "resolution_rate")
+    shown = rendered_table(at, "channel", "response_rate", "resolution_rate")
     assert shown["channel"].tolist() == [code_label("channel", c, "en") for c in rates["channel"]]
     for column in ("interactions", "outbound", "responses", "cases", "resolved"):
         assert shown[column].tolist() == rates[column].to_list(), column
@@ -158,7 +149,7 @@ def test_rates_tables_equal_crm_core(english) -> None:
     email = rates.filter(pl.col("channel") == "email").row(0, named=True)
     assert 0.05 < email["response_rate"] < 0.5  # campaign sends mostly go unanswered
     campaigns = campaign_rates(exp.frame)
-    shown = _table(at, "campaign", "response_rate")
+    shown = rendered_table(at, "campaign", "response_rate")
     assert shown["campaign"].tolist() == campaigns["campaign"].to_list()
     assert shown["outbound"].tolist() == campaigns["outbound"].to_list()
     assert shown["response_rate"].tolist() == pytest.approx(campaigns["response_rate"].to_list())
@@ -171,7 +162,7 @@ def test_channel_paths_follow_the_sliders(english) -> None:
         at.slider(key="interact_within").set_value(within).run()
         assert not at.exception
         paths = channel_paths(exp.runs, steps, within).head(100)
-        shown = _table(at, "path", "conversion_rate")
+        shown = rendered_table(at, "path", "conversion_rate")
         labels = [" → ".join(code_label("channel", c, "en") for c in p) for p in paths["path"]]
         assert shown["path"].tolist() == labels
         assert shown["customers"].tolist() == paths["customers"].to_list()
@@ -186,7 +177,7 @@ def test_attention_list_equals_crm_core_and_follows_the_sliders(english) -> None
     expected = _attention(exp, rules)
     assert expected.height > 50 and set(expected["reason"].cast(pl.String)) == {
         "falling", "uncontacted", "falling_uncontacted"}  # fmt: skip
-    shown = _table(at, "customer", "reason")
+    shown = rendered_table(at, "customer", "reason")
     assert shown["customer_id"].tolist() == expected["customer_id"].head(1000).to_list()
     assert shown["value"].tolist() == pytest.approx(expected["value"].head(1000).to_list())
     owners = expected["owner"].fill_null("Unassigned").head(1000).to_list()
@@ -205,7 +196,7 @@ def test_attention_list_equals_crm_core_and_follows_the_sliders(english) -> None
     at.slider(key="interact_days").set_value(30).run()
     assert not at.exception
     tighter = _attention(exp, AttentionRules(0.95, 0.20, 30, 90))
-    shown = _table(at, "customer", "reason")
+    shown = rendered_table(at, "customer", "reason")
     assert shown["customer_id"].tolist() == tighter["customer_id"].head(1000).to_list()
     assert tighter.height != expected.height
 
@@ -226,9 +217,12 @@ def test_segment_filter_restricts_every_section(demo_db: Path) -> None:
     assert metrics["Interactions"] == format_number(stats["interactions"], "en")
     assert metrics["Customers contacted"] == format_number(stats["contacted"], "en")
     rates = channel_rates(frame)
-    assert _table(at, "channel", "outbound")["outbound"].tolist() == rates["outbound"].to_list()
+    assert (
+        rendered_table(at, "channel", "outbound")["outbound"].tolist()
+        == rates["outbound"].to_list()
+    )
     expected = _attention(exp, AttentionRules(), scope.select("customer_id"))
-    shown = _table(at, "customer", "reason")
+    shown = rendered_table(at, "customer", "reason")
     assert shown["customer_id"].tolist() == expected["customer_id"].head(1000).to_list()
     assert f.segment == "Champions"
 
@@ -241,10 +235,10 @@ def test_portuguese(demo_db: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Contatos por cliente"] == format_number(stats["mean"], "pt_BR", 2)
     assert "," in metrics["Contatos por cliente"]
-    shown = _table(at, "customer", "reason")
+    shown = rendered_table(at, "customer", "reason")
     assert set(shown["reason"]) <= {"P(ativo) em queda", "Sem contato",
                                     "P(ativo) em queda, sem contato"}  # fmt: skip
-    assert "E-mail" in _table(at, "channel", "outbound")["channel"].tolist()
+    assert "E-mail" in rendered_table(at, "channel", "outbound")["channel"].tolist()
 
 
 def test_store_without_interactions(demo_db: Path) -> None:
@@ -257,7 +251,7 @@ def test_store_without_interactions(demo_db: Path) -> None:
     assert metrics["Never contacted"] == format_percent(1.0, "en")
     infos = [i.value for i in at.info]
     assert any("No interaction in the period" in i for i in infos)
-    shown = _table(at, "customer", "reason")
+    shown = rendered_table(at, "customer", "reason")
     assert all(r.endswith("ot contacted") for r in shown["reason"])  # every reason includes it
 
 

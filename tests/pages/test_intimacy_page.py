@@ -20,7 +20,7 @@ from crm_core.period import Period
 from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers, segment_label
 from crm_core.summary import customer_summary
-from tests.pages.conftest import open_page
+from tests.pages.conftest import open_page, rendered_table
 
 PAGE = "pages/intimacy.py"
 
@@ -67,15 +67,6 @@ def _metrics(at) -> list[tuple[str, str]]:
     return [(m.label, m.value) for m in at.metric]
 
 
-def _table(at, first_column: str, *others: str):
-    """The rendered dataframe whose columns start with `first_column` (and hold `others`)."""
-    for frame in at.dataframe:
-        columns = list(frame.value.columns)
-        if columns and columns[0] == first_column and set(others) <= set(columns):
-            return frame.value
-    raise AssertionError(f"no table starting with {first_column}")
-
-
 def _charts(at) -> dict[str, list[dict]]:
     return {
         chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec)["data"]
@@ -98,7 +89,7 @@ def english(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_touchpoint_table_and_heatmap_equal_crm_core(english) -> None:
     at, exp = english
     tp = exp.capture.touchpoints
-    shown = _table(at, "touchpoint", "records", "coverage")
+    shown = rendered_table(at, "touchpoint", "records", "coverage")
     assert len(shown) == tp.height
     assert shown["records"].tolist() == tp["records"].to_list()
     assert shown["customers"].tolist() == tp["customers"].to_list()
@@ -134,7 +125,7 @@ def test_completeness_by_segment_and_tier(english) -> None:
     for by in ("segment", "tier"):
         at.segmented_control(key="intimacy_by").set_value(by).run()
         want = im.completeness_by(exp.profile, exp.segmented, by)
-        shown = _table(at, by, "customers", "completeness")
+        shown = rendered_table(at, by, "customers", "completeness")
         assert shown[by].tolist() == [segment_label(x, "en") for x in want[by]]
         assert shown["customers"].tolist() == want["customers"].to_list()
         assert shown["completeness"].tolist() == pytest.approx(want["completeness"].to_list())
@@ -143,7 +134,7 @@ def test_completeness_by_segment_and_tier(english) -> None:
 def test_least_known_customers(english) -> None:
     at, exp = english
     want = im.least_known(exp.profile, exp.summary, 0.6)
-    shown = _table(at, "customer_id", "missing")
+    shown = rendered_table(at, "customer_id", "missing")
     ids = [re.search(r"customer=([^&]+)", link).group(1) for link in shown["customer_id"]]
     assert ids == want["customer_id"].to_list()
     assert shown["revenue"].tolist() == pytest.approx(want["revenue"].to_list())
@@ -160,7 +151,7 @@ def test_feedback_themes_equal_crm_core(english) -> None:
     assert ("Survey answers", format_number(year.height, "en")) in metrics
     assert ("Topic not recognised", format_percent(0.0, "en")) in metrics  # demo: all known
     summary = ft.theme_summary(year)
-    shown = _table(at, "topic", "comments", "nps")
+    shown = rendered_table(at, "topic", "comments", "nps")
     assert shown["comments"].tolist() == summary["comments"].to_list()
     for column in ("nps", "csat_mean"):  # topics without answers show an empty cell
         want = summary[column].fill_null(float("nan")).to_list()
@@ -181,19 +172,19 @@ def test_every_demo_comment_gets_a_topic(english) -> None:
 def test_samples_are_plain_text_of_the_topic(english) -> None:
     at, _ = english
     at.selectbox(key="intimacy_topic").set_value("delivery").run()
-    shown = _table(at, "comment", "answers")
+    shown = rendered_table(at, "comment", "answers")
     assert len(shown) > 0 and shown["comment"].map(type).eq(str).all()
     again = ft.classify(pl.Series(shown["comment"].tolist()))
     assert set(again["topic"].to_list()) == {"delivery"}
     at.selectbox(key="intimacy_mood").set_value("negative").run()
-    moods = set(_table(at, "comment", "answers")["sentiment"])
+    moods = set(rendered_table(at, "comment", "answers")["sentiment"])
     assert moods == {"Negative"}
 
 
 def test_try_a_comment(english) -> None:
     at, _ = english
     at.text_input(key="intimacy_try").input("Não recomendo, a entrega atrasou").run()
-    shown = dict(_table(at, "what", "value").values.tolist())
+    shown = dict(rendered_table(at, "what", "value").values.tolist())
     assert shown["Topic"] == "Delivery"
     assert shown["Sentiment"] == "Negative"
     assert shown["Negated (counted for the other side)"] == "nao recomendo"
@@ -224,9 +215,9 @@ def test_portuguese(demo_db: Path) -> None:
     stats = im.completeness_stats(exp.profile)
     metrics = dict(_metrics(at))
     assert metrics["Completude média"] == format_percent(stats["mean"], "pt_BR")
-    shown = _table(at, "touchpoint", "records")
+    shown = rendered_table(at, "touchpoint", "records")
     assert "Pedidos · Loja online" in shown["touchpoint"].tolist()
-    assert _table(at, "topic", "comments")["topic"].tolist()[-1] == "Outros"
+    assert rendered_table(at, "topic", "comments")["topic"].tolist()[-1] == "Outros"
 
 
 def test_segment_filter_restricts_every_section(demo_db: Path) -> None:
@@ -243,7 +234,7 @@ def test_segment_filter_restricts_every_section(demo_db: Path) -> None:
     assert exp.capture.base == subset.height > 0
     stats = im.completeness_stats(exp.profile)
     assert dict(_metrics(at))["Mean completeness"] == format_percent(stats["mean"], "en")
-    shown = _table(at, "touchpoint", "records")
+    shown = rendered_table(at, "touchpoint", "records")
     assert shown["records"].tolist() == exp.capture.touchpoints["records"].to_list()
     year = _window(exp, f.as_of - timedelta(days=364))
     assert ("Survey answers", format_number(year.height, "en")) in _metrics(at)

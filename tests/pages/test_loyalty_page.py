@@ -26,7 +26,7 @@ from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers, segment_label
 from crm_core.summary import customer_summary
 from crm_core.survival import median_survival_months, survival_curves
-from tests.pages.conftest import open_page
+from tests.pages.conftest import metric_values, open_page, rendered_table
 
 PAGE = "pages/loyalty.py"
 
@@ -66,19 +66,6 @@ def _as_of(at) -> date:
     return at.session_state["_filters"].as_of
 
 
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def _table(at, first_column: str, *others: str):
-    """The rendered dataframe whose columns start with `first_column` (and hold `others`)."""
-    for frame in at.dataframe:
-        columns = list(frame.value.columns)
-        if columns and columns[0] == first_column and set(others) <= set(columns):
-            return frame.value
-    raise AssertionError(f"no table starting with {first_column}")
-
-
 @pytest.fixture(scope="module")
 def english(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
     """The page in English on a private demo copy, and crm_core's frames for it."""
@@ -94,12 +81,12 @@ def test_metrics_and_pyramid_equal_crm_core(english) -> None:
     at, exp, _ = english
     rate = dissolution_rate(exp.staged, exp.summary)
     assert rate["churned"] > 0
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Dissolved customers"] == format_number(rate["churned"], "en")
     assert metrics["Dissolution rate"] == format_percent(rate["rate"], "en")
     assert metrics["Buyers"] == format_number(rate["buyers"], "en")
     pyr = tier_pyramid(exp.segmented, exp.summary, exp.clv)
-    shown = _table(at, "tier", "revenue")
+    shown = rendered_table(at, "tier", "revenue")
     assert shown["tier"].tolist() == [segment_label(x, "en") for x in pyr["tier"]]
     assert shown["customers"].tolist() == pyr["customers"].to_list()
     assert shown["revenue"].tolist() == pytest.approx(pyr["revenue"].to_list())
@@ -113,7 +100,7 @@ def test_signals_show_more_complaints_among_the_churned(english) -> None:
         sig = pre_churn_signals(
             con, churned, active_buyers(exp.staged, exp.summary), exp.as_of, 360
         )
-    shown = _table(at, "group", "complaint_rate")
+    shown = rendered_table(at, "group", "complaint_rate")
     assert shown["group"].tolist() == ["Dissolved", "Active"]
     for column in ("customers", "complaint_rate", "unresolved_rate", "low_csat_rate", "nps"):
         assert shown[column].tolist() == pytest.approx(sig[column].to_list()), column
@@ -126,11 +113,11 @@ def test_signals_show_more_complaints_among_the_churned(english) -> None:
 def test_drill_down_lists_the_most_valuable_churned(english) -> None:
     at, exp, _ = english
     churned = churned_customers(exp.staged, exp.summary, exp.churn_window_days)
-    shown = _table(at, "customer_id", "churn_day", "last_comment")
+    shown = rendered_table(at, "customer_id", "churn_day", "last_comment")
     assert shown["customer_id"].tolist() == churned["customer_id"].head(500).to_list()
     assert shown["revenue"].tolist() == pytest.approx(churned["revenue"].head(500).to_list())
     assert shown["last_comment"].dropna().map(type).eq(str).all()
-    touch = _table(at, "customer_id", "kind", "comment")
+    touch = rendered_table(at, "customer_id", "kind", "comment")
     assert set(touch["customer_id"]) == {churned["customer_id"][0]}
     assert set(touch["kind"]) <= {"Interaction", "Survey answer"}
 
@@ -144,7 +131,7 @@ def test_survival_by_the_chosen_dimension(english) -> None:
             exp.summary, exp.staged, dimension, exp.as_of, exp.churn_window_days
         )
         medians = median_survival_months(curves)
-        shown = _table(at, "group", "median_months")
+        shown = rendered_table(at, "group", "median_months")
         assert shown["group"].tolist() == [segment_label(g, "en") for g in medians["group"]]
         expected = medians["median_months"].fill_null(float("nan")).to_list()
         assert shown["median_months"].tolist() == pytest.approx(expected, nan_ok=True)
@@ -159,7 +146,7 @@ def test_lookback_slider_recomputes_signals(english) -> None:
         sig = pre_churn_signals(
             con, churned, active_buyers(exp.staged, exp.summary), exp.as_of, 180
         )
-    shown = _table(at, "group", "complaint_rate")
+    shown = rendered_table(at, "group", "complaint_rate")
     assert shown["complaint_rate"].tolist() == pytest.approx(sig["complaint_rate"].to_list())
 
 
@@ -169,10 +156,10 @@ def test_channel_in_the_url_changes_the_numbers(demo_db: Path) -> None:
     exp = _only_channel(everyone, "app")
     rate = dissolution_rate(exp.staged, exp.summary)
     assert rate["buyers"] < dissolution_rate(everyone.staged, everyone.summary)["buyers"]
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Buyers"] == format_number(rate["buyers"], "en")
     assert metrics["Dissolved customers"] == format_number(rate["churned"], "en")
-    shown = _table(at, "tier", "revenue")
+    shown = rendered_table(at, "tier", "revenue")
     pyr = tier_pyramid(exp.segmented, exp.summary, exp.clv)
     assert shown["customers"].tolist() == pyr["customers"].to_list()
 
@@ -182,10 +169,13 @@ def test_portuguese(demo_db: Path) -> None:
     exp = _expected(demo_db, _as_of(at))
     rate = dissolution_rate(exp.staged, exp.summary)
     assert at.title[0].value == "Fidelidade e churn"
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Taxa de dissolução"] == format_percent(rate["rate"], "pt_BR")
     assert "," in metrics["Taxa de dissolução"]
-    assert _table(at, "group", "complaint_rate")["group"].tolist() == ["Dissolvidos", "Ativos"]
+    assert rendered_table(at, "group", "complaint_rate")["group"].tolist() == [
+        "Dissolvidos",
+        "Ativos",
+    ]
 
 
 def _chart(at, trace_type: str) -> dict:

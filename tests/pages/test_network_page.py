@@ -26,7 +26,7 @@ from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers
 from crm_core.settings import BusinessSettings, SpendEntry, save_settings, spend_frame
 from crm_core.summary import customer_summary
-from tests.pages.conftest import open_page
+from tests.pages.conftest import metric_values, open_page
 
 PAGE = "pages/network.py"
 SPEND = (
@@ -57,10 +57,6 @@ def _expected(db: Path, as_of: date) -> Expected:
 
 def _as_of(at) -> date:
     return at.session_state["_filters"].as_of
-
-
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 _TABLES = {"network_table": "source", "network_cohorts": "cohort", "network_channels": "group"}
@@ -96,7 +92,7 @@ def english(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_metrics_and_source_table_equal_crm_core(english) -> None:
     at, exp, _ = english
     totals = network_totals(exp.facts)
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Customers brought"] == format_number(totals["customers"], "en")
     assert metrics["Share who bought"] == format_percent(totals["share_bought"], "en")
     assert metrics["12-month retention"] == format_percent(totals["retention_12m"], "en")
@@ -156,7 +152,7 @@ def test_partner_channels_section(english) -> None:
     partner = table.filter((pl.col("group") == "partner") & pl.col("channel").is_null()).row(
         0, named=True
     )
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Partner revenue share"] == format_percent(partner["revenue_share"], "en")
     assert metrics["Revenue through partners"] == format_money(partner["revenue"], "en")
     shown = _table(at, "network_channels")
@@ -203,7 +199,7 @@ def test_segment_filter_restricts_customers_not_cac(demo_db: Path) -> None:
     champions = exp.segmented.filter(pl.col("segment").cast(pl.String) == "Champions")
     mine = exp.facts.join(champions.select("customer_id"), on="customer_id", how="semi")
     assert 0 < mine.height < exp.facts.height
-    assert _metrics(at)["Customers brought"] == format_number(mine.height, "en")
+    assert metric_values(at)["Customers brought"] == format_number(mine.height, "en")
     shown = _table(at, "network_table").set_index("source")
     cost = acquisition_cost(exp.facts, spend_frame(BusinessSettings(acquisition_spend=SPEND)),
                             exp.as_of)  # fmt: skip
@@ -217,7 +213,7 @@ def test_portuguese(demo_db: Path) -> None:
     exp = _expected(demo_db, _as_of(at))
     assert at.title[0].value == "Desenvolvimento da rede"
     totals = network_totals(exp.facts)
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Parcela que comprou"] == format_percent(totals["share_bought"], "pt_BR")
     assert "," in metrics["Parcela que comprou"]
     shown = _table(at, "network_table")

@@ -29,7 +29,7 @@ from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers, segment_label
 from crm_core.settings import BusinessSettings, save_settings
 from crm_core.summary import customer_summary
-from tests.pages.conftest import open_page
+from tests.pages.conftest import metric_values, open_page
 
 PAGE = "pages/portfolio.py"
 SETTINGS = BusinessSettings(
@@ -54,10 +54,6 @@ def _economics(db: Path, as_of: date, months: int = 12, segment: str = "") -> pl
 
 def _as_of(at) -> date:
     return at.session_state["_filters"].as_of
-
-
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def _table(at, first_column: str):
@@ -92,7 +88,7 @@ def english(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
 
 def test_headline_equals_crm_core(english) -> None:
     at, eco, _ = english
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Served customers"] == format_number(eco.height, "en")
     for label, column in (
         ("Net revenue", "revenue"),
@@ -153,7 +149,7 @@ def test_profitability_by_segment_and_tier(english) -> None:
 def test_concentration(english) -> None:
     at, eco, _ = english
     spread = revenue_concentration(eco)
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     top = spread.top["value_share"].to_list()
     assert metrics["Top 1% of customers"] == format_percent(top[0], "en")
     assert metrics["Top 5% of customers"] == format_percent(top[1], "en")
@@ -166,8 +162,8 @@ def test_shorter_window(english) -> None:
     at.select_slider(key="portfolio_months").set_value(3).run()
     assert not at.exception
     eco = _economics(path, _as_of(at), months=3)
-    assert _metrics(at)["Served customers"] == format_number(eco.height, "en")
-    assert _metrics(at)["Cost to serve"] == format_money(eco["cost_to_serve"].sum(), "en")
+    assert metric_values(at)["Served customers"] == format_number(eco.height, "en")
+    assert metric_values(at)["Cost to serve"] == format_money(eco["cost_to_serve"].sum(), "en")
     at.select_slider(key="portfolio_months").set_value(12).run()
 
 
@@ -177,7 +173,7 @@ def test_segment_in_the_url(demo_db: Path) -> None:
     at = open_page(PAGE, "en", segment="Champions")
     eco = _economics(demo_db, _as_of(at), segment="Champions")
     assert eco.height > 0
-    assert _metrics(at)["Served customers"] == format_number(eco.height, "en")
+    assert metric_values(at)["Served customers"] == format_number(eco.height, "en")
     assert _table(at, "segment")["segment"].tolist() == ["Champions"]
 
 
@@ -187,7 +183,7 @@ def test_portuguese(demo_db: Path) -> None:
     at = open_page(PAGE, "pt_BR")
     eco = _economics(demo_db, _as_of(at))
     assert at.title[0].value == "Análise do portfólio de clientes"
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Custo de atendimento"] == format_money(eco["cost_to_serve"].sum(), "pt_BR")
     assert "," in metrics["Custo de atendimento"]
     shown = _table(at, "quadrant")
@@ -211,7 +207,7 @@ def test_without_costs_value_only_and_a_link_to_settings(demo_db: Path, lang: st
     assert table["customers"].tolist() == expected["customers"].to_list()
     assert table["revenue"].tolist() == pytest.approx(expected["revenue"].to_list())
     served = "Served customers" if lang == "en" else "Clientes atendidos"
-    assert _metrics(at)[served] == format_number(eco.height, lang)
+    assert metric_values(at)[served] == format_number(eco.height, lang)
     assert len(at.metric) == 3 + 4  # served, revenue, gross profit; concentration 4
 
 

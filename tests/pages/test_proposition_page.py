@@ -28,7 +28,7 @@ from crm_core.segment_store import latest_config
 from crm_core.segments import segment_customers, segment_label
 from crm_core.settings import BusinessSettings, save_settings
 from crm_core.summary import customer_summary
-from tests.pages.conftest import open_page
+from tests.pages.conftest import metric_values, open_page, rendered_table
 
 PAGE = "pages/proposition.py"
 
@@ -64,19 +64,6 @@ def _as_of(at) -> date:
     return at.session_state["_filters"].as_of
 
 
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def _table(at, first_column: str, *others: str):
-    """The rendered dataframe whose columns start with `first_column` (and hold `others`)."""
-    for frame in at.dataframe:
-        columns = list(frame.value.columns)
-        if columns and columns[0] == first_column and set(others) <= set(columns):
-            return frame.value
-    raise AssertionError(f"no table starting with {first_column}")
-
-
 def _trace(at, chart_key: str, n: int = 0) -> dict:
     for chart in at.get("plotly_chart"):
         if chart_key in chart.proto.id:
@@ -99,7 +86,7 @@ def test_metrics_equal_crm_core(english) -> None:
     at, exp = english
     everything = pooled(exp.response(), None).row(0, named=True)
     assert everything["campaigns"] == 50  # the demo's calendar up to its as-of date
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Campaigns"] == format_number(everything["campaigns"], "en")
     assert metrics["Contacts"] == format_number(everything["contacted"], "en")
     assert metrics["Response rate"] == format_percent(everything["response_rate"], "en")
@@ -110,7 +97,7 @@ def test_metrics_equal_crm_core(english) -> None:
 def test_segment_table_and_chart(english) -> None:
     at, exp = english
     by_segment = pooled(exp.response(), "segment")
-    shown = _table(at, "segment", "campaigns", "revenue_uplift")
+    shown = rendered_table(at, "segment", "campaigns", "revenue_uplift")
     assert shown["segment"].tolist() == [segment_label(s, "en") for s in by_segment["segment"]]
     assert shown["contacted"].tolist() == by_segment["contacted"].to_list()
     for column in ("response_rate", "revenue_per_contacted", "revenue_per_comparison",
@@ -126,7 +113,7 @@ def test_segment_table_and_chart(english) -> None:
 def test_detail_table_and_heatmap(english) -> None:
     at, exp = english
     table = exp.response()
-    detail = _table(at, "campaign", "segment", "comparison")
+    detail = rendered_table(at, "campaign", "segment", "comparison")
     assert len(detail) == table.height
     assert detail["contacted"].tolist() == table["contacted"].to_list()
     assert detail["revenue_per_contacted"].tolist() == pytest.approx(
@@ -148,16 +135,16 @@ def test_window_slider_recomputes(english) -> None:
     at.select_slider(key="prop_days").set_value(60).run()
     assert not at.exception
     everything = pooled(exp.response(60), None).row(0, named=True)
-    assert _metrics(at)["Revenue uplift per contact"] == format_money(
+    assert metric_values(at)["Revenue uplift per contact"] == format_money(
         everything["revenue_uplift"], "en"
     )
-    shown = _table(at, "segment", "campaigns")
+    shown = rendered_table(at, "segment", "campaigns")
     assert sum(shown["contacted"]) == everything["contacted"]
 
 
 def test_offers_per_segment(english) -> None:
     at, exp = english
-    shown = _table(at, "segment", "rule", "offer")
+    shown = rendered_table(at, "segment", "rule", "offer")
     assert shown["customers"].tolist() == exp.offers["customers"].to_list()
     assert shown["rule"].tolist() == exp.offers["rule"].to_list()
     assert "cost_to_serve_per_customer" not in shown.columns  # no costs in Settings
@@ -176,7 +163,7 @@ def test_cost_to_serve_when_costs_are_set(demo_db: Path) -> None:
     costs = profitability(customer_economics(served, settings), "segment")
     per = dict(zip(costs["segment"].cast(pl.String), costs["cost_to_serve"] / costs["customers"],
                    strict=True))  # fmt: skip
-    shown = _table(at, "segment", "rule", "cost_to_serve_per_customer")
+    shown = rendered_table(at, "segment", "rule", "cost_to_serve_per_customer")
     expected = [per[s] for s in exp.offers["segment"]]
     assert shown["cost_to_serve_per_customer"].tolist() == pytest.approx(expected)
 
@@ -187,7 +174,7 @@ def test_segment_filter(demo_db: Path) -> None:
     scope = exp.segments.cast(pl.String) == "Champions"
     table = exp.response(30, scope)
     assert set(table["segment"]) == {"Champions"}
-    shown = _table(at, "segment", "campaigns")
+    shown = rendered_table(at, "segment", "campaigns")
     assert shown["segment"].tolist() == [segment_label("Champions", "en")]
     assert shown["contacted"].tolist() == [table["contacted"].sum()]
     assert shown["revenue_uplift"].tolist() == pytest.approx(
@@ -200,10 +187,10 @@ def test_portuguese(demo_db: Path) -> None:
     exp = _expected(demo_db, _as_of(at))
     assert at.title[0].value == "Desenvolvimento da proposta de valor"
     everything = pooled(exp.response(), None).row(0, named=True)
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Taxa de resposta"] == format_percent(everything["response_rate"], "pt_BR")
     assert "," in metrics["Taxa de resposta"]
-    shown = _table(at, "segment", "campaigns")
+    shown = rendered_table(at, "segment", "campaigns")
     by_segment = pooled(exp.response(), "segment")
     assert shown["segment"].tolist() == [segment_label(s, "pt_BR") for s in by_segment["segment"]]
     assert any("não é aleatorizado" in i.value for i in at.info)
@@ -227,4 +214,4 @@ def test_store_without_campaigns(empty_db: Path) -> None:
     assert not at.exception
     assert any("No campaign sends" in i.value for i in at.info)
     assert not at.metric
-    assert _table(at, "segment", "rule", "offer")["customers"].tolist() == [1]
+    assert rendered_table(at, "segment", "rule", "offer")["customers"].tolist() == [1]

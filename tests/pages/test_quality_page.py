@@ -26,7 +26,7 @@ from crm_core.quality import (
     rows_behind,
     upload_quality,
 )
-from tests.pages.conftest import open_page
+from tests.pages.conftest import metric_values, open_page, rendered_table
 
 PAGE = "pages/quality.py"
 SHOWN_ROWS = 2000
@@ -35,19 +35,6 @@ SHOWN_ROWS = 2000
 def _checks(db: Path) -> pl.DataFrame:
     with store.connect(db) as con:
         return customer_checks(con)
-
-
-def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def _table(at, first_column: str, *others: str):
-    """The rendered dataframe whose columns start with `first_column` (and hold `others`)."""
-    for frame in at.dataframe:
-        columns = list(frame.value.columns)
-        if columns and columns[0] == first_column and set(others) <= set(columns):
-            return frame.value
-    raise AssertionError(f"no table starting with {first_column}")
 
 
 def _chart(at, trace_type: str) -> dict:
@@ -78,7 +65,7 @@ def english(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
 
 def test_score_and_problem_counts_equal_crm_core(english) -> None:
     at, checks = english
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     score = dict(quality_score(checks).iter_rows())
     assert metrics["Quality score"] == format_percent(score["overall"], "en")
     for dimension in SCORE_DIMENSIONS:
@@ -100,7 +87,7 @@ def test_score_and_problem_counts_equal_crm_core(english) -> None:
 def test_measure_table_and_consent_chart(english) -> None:
     at, checks = english
     table = quality_measures(checks)
-    shown = _table(at, "label", "customers", "share")
+    shown = rendered_table(at, "label", "customers", "share")
     assert shown["measure"].tolist() == list(ALL_MEASURES)
     assert shown["customers"].tolist() == table["customers"].to_list()
     assert shown["base"].tolist() == table["base"].to_list()
@@ -127,7 +114,7 @@ def test_completeness_heatmap_and_grid(english) -> None:
         f"{format_percent(email_all['share'], 'en')}<br>"
         f"{format_number(email_all['filled'], 'en')} / {format_number(4000, 'en')}"
     )
-    grid = _table(at, "label", "field", "src:demo")
+    grid = rendered_table(at, "label", "field", "src:demo")
     assert grid["field"].tolist() == list(FIELDS)
     assert grid["label"].tolist() == heat["y"]
     assert grid["src:"].tolist() == pytest.approx(expected_all := [r[-1] for r in expected])
@@ -144,7 +131,7 @@ def test_picking_a_number_lists_exactly_its_rows(english, measure: str) -> None:
     _pick(at, measure)
     expected = rows_behind(checks, measure)
     assert expected.height > 0
-    shown = _table(at, "link", "customer_id")
+    shown = rendered_table(at, "link", "customer_id")
     assert shown["customer_id"].tolist() == expected["customer_id"].head(SHOWN_ROWS).to_list()
     assert shown["link"].str.contains("customer=").all()
     for column in expected.columns[3:]:  # the offending value, e.g. the invalid e-mail
@@ -158,10 +145,10 @@ def test_picking_a_number_lists_exactly_its_rows(english, measure: str) -> None:
 def test_rows_show_the_offending_value(english) -> None:
     at, checks = english
     _pick(at, "invalid_document")
-    shown = _table(at, "link", "customer_id", "document")
+    shown = rendered_table(at, "link", "customer_id", "document")
     assert "@" not in "".join(shown["document"])  # documents, not another column
     _pick(at, "possible_duplicate")
-    shown = _table(at, "link", "customer_id", "duplicate_key")
+    shown = rendered_table(at, "link", "customer_id", "duplicate_key")
     assert set(shown["duplicate_key"]) <= {"CPF/CNPJ", "E-mail", "Phone"}
     assert (shown["shared_with"] >= 1).all()
 
@@ -174,7 +161,7 @@ def test_clicking_the_measure_table_and_the_grid_picks_the_number(english) -> No
     }
     at.run()
     assert at.selectbox(key="quality_measure").value == "lead_without_orders"
-    shown = _table(at, "link", "customer_id")
+    shown = rendered_table(at, "link", "customer_id")
     expected = rows_behind(checks, "lead_without_orders")
     assert shown["customer_id"].tolist() == expected["customer_id"].to_list()
     # a grid cell: the field's missing values in that source
@@ -185,7 +172,7 @@ def test_clicking_the_measure_table_and_the_grid_picks_the_number(english) -> No
     at.run()
     assert at.selectbox(key="quality_measure").value == "missing_city"
     assert at.selectbox(key="quality_source").value == "demo"
-    shown = _table(at, "link", "customer_id")
+    shown = rendered_table(at, "link", "customer_id")
     expected = rows_behind(checks, "missing_city", source="demo")
     assert shown["customer_id"].tolist() == expected["customer_id"].to_list()
     # the field's name: its missing values in all sources
@@ -203,7 +190,7 @@ def test_clicking_the_measure_table_and_the_grid_picks_the_number(english) -> No
 def test_a_big_number_lists_the_first_rows_and_says_so(english) -> None:
     at, checks = english
     _pick(at, "no_consent_mail")  # every demo customer
-    shown = _table(at, "link", "customer_id")
+    shown = rendered_table(at, "link", "customer_id")
     assert len(shown) == SHOWN_ROWS
     assert shown["customer_id"].tolist() == checks["customer_id"].sort().head(SHOWN_ROWS).to_list()
     assert any("the downloads hold all of them" in c.value for c in at.caption)
@@ -218,13 +205,13 @@ def test_source_picker_and_url(demo_db: Path) -> None:
     assert at.selectbox(key="quality_source").value == "crm"
     expected = rows_behind(checks, "invalid_document", source="crm")
     assert 0 < expected.height < rows_behind(checks, "invalid_document").height
-    assert _table(at, "link", "customer_id")["customer_id"].tolist() == (
+    assert rendered_table(at, "link", "customer_id")["customer_id"].tolist() == (
         expected["customer_id"].to_list()
     )
     assert _chart(at, "heatmap")["x"] == ["crm", "demo", "All sources"]
     _pick(at, "invalid_document", "demo")
     expected = rows_behind(checks, "invalid_document", source="demo")
-    assert _table(at, "link", "customer_id")["customer_id"].tolist() == (
+    assert rendered_table(at, "link", "customer_id")["customer_id"].tolist() == (
         expected["customer_id"].to_list()
     )
 
@@ -236,9 +223,9 @@ def test_erased_customers_are_not_counted(demo_db: Path) -> None:
         con.execute("UPDATE customers SET erased_at = now() WHERE customer_id = ?", [wrong])
     at = open_page(PAGE, lang="en")
     count = before.filter(pl.col("measure") == "invalid_email")["customers"].item()
-    assert _metrics(at)["Invalid e-mail addresses"] == format_number(count - 1, "en")
+    assert metric_values(at)["Invalid e-mail addresses"] == format_number(count - 1, "en")
     assert "3,999 records" in at.caption[1].value
-    assert wrong not in _table(at, "link", "customer_id")["customer_id"].tolist()
+    assert wrong not in rendered_table(at, "link", "customer_id")["customer_id"].tolist()
 
 
 def test_segment_filter_restricts_the_customers(demo_db: Path) -> None:
@@ -248,7 +235,7 @@ def test_segment_filter_restricts_the_customers(demo_db: Path) -> None:
     assert "global channel/segment/tier filters" in caption
     counted = int(caption.split("the ")[1].split(" customer")[0].replace(",", ""))
     assert 0 < counted < everyone
-    assert _metrics(at)["Leads without orders"] == "0"  # buyers only
+    assert metric_values(at)["Leads without orders"] == "0"  # buyers only
 
 
 def test_portuguese(demo_db: Path) -> None:
@@ -256,14 +243,14 @@ def test_portuguese(demo_db: Path) -> None:
     checks = _checks(demo_db)
     assert at.title[0].value == "Qualidade dos dados"
     score = dict(quality_score(checks).iter_rows())
-    metrics = _metrics(at)
+    metrics = metric_values(at)
     assert metrics["Índice de qualidade"] == format_percent(score["overall"], "pt_BR")
     assert "," in metrics["Índice de qualidade"]
     table = dict(quality_measures(checks).select("measure", "customers").iter_rows())
     assert metrics["CPF/CNPJ inválidos"] == format_number(table["invalid_document"], "pt_BR")
     assert _chart(at, "heatmap")["x"] == ["demo", "Todas as fontes"]
     _pick(at, "invalid_phone")
-    shown = _table(at, "link", "customer_id", "phone")
+    shown = rendered_table(at, "link", "customer_id", "phone")
     assert (
         shown["customer_id"].tolist()
         == rows_behind(checks, "invalid_phone")["customer_id"].to_list()
@@ -304,7 +291,7 @@ def test_quality_per_upload(demo_db: Path, tmp_path: Path) -> None:
     assert trend["invalid_email"].to_list() == [0.5, 0.0]
     assert trend["invalid_phone"].to_list() == [0.5, None]
     at = open_page(PAGE, lang="en")
-    shown = _table(at, "upload_id", "completeness")
+    shown = rendered_table(at, "upload_id", "completeness")
     assert shown["file_name"].tolist() == ["clientes_jan.csv", "clientes_fev.csv"]
     assert shown["status"].tolist() == ["applied", "applied"]
     for column in ("completeness", "invalid_email", "invalid_phone", "invalid_document"):

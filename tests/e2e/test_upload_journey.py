@@ -46,8 +46,9 @@ def _settled(page: Page) -> None:
 
 
 def _see(page: Page, text: str) -> None:
-    """Wait for `text` (whole) on screen; the previous run's fading copies are hidden."""
-    page.get_by_text(text, exact=True).filter(visible=True).first.wait_for()
+    """Wait for `text` (whole) on screen; the previous run's fading copies are hidden. An
+    upload re-parses the file before it answers: under CI load that took over 30 s."""
+    page.get_by_text(text, exact=True).filter(visible=True).first.wait_for(timeout=90_000)
 
 
 def _pick(page: Page, label: str, option: str) -> None:
